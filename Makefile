@@ -1,0 +1,48 @@
+# Every target sets itself up: a virtualenv in .venv with the package and its test tools.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test unit e2e lint golden bench fuzz clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## run: convert the bundled example registries.yaml to a certs.d listing on stdout
+run: $(STAMP)
+	$(BIN)/registries-translator convert examples/registries.yaml --to certs-d
+
+## test: lint, unit and golden tests, then the end-to-end tests against a real containerd
+test: $(STAMP)
+	$(BIN)/ruff check translator tests bench
+	$(BIN)/python -m pytest -q
+
+## unit: everything but the end-to-end tests
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q -m 'not e2e'
+
+## e2e: only the end-to-end tests (installs containerd and the registry with apt as root)
+e2e: $(STAMP)
+	$(BIN)/python -m pytest -q -m e2e
+
+lint: $(STAMP)
+	$(BIN)/ruff check translator tests bench
+
+## golden: rewrite the expected files under golden/ for review (read `git diff golden/` before committing)
+golden: $(STAMP)
+	$(BIN)/python -m tests.golden_driver --regenerate
+
+## bench: whole-process timings, ratios to the interpreter floor, and scaling over growing inputs
+bench: $(STAMP)
+	$(BIN)/python bench/bench.py
+
+## fuzz: the property-based tests with many more examples
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q tests/test_properties.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

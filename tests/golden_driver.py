@@ -1,0 +1,127 @@
+"""The golden driver: every case under golden/ fans out to every format and every check.
+
+A case directory holds exactly one source (`registries.yaml`, `config.toml` or `certs.d/`),
+an `about.md` saying which rules it covers, an optional `args` line of extra `convert` flags,
+and the expected outputs:
+
+| file                         | what it holds                                            |
+|------------------------------|----------------------------------------------------------|
+| show.yaml                    | the model the reader built (`show`)                      |
+| to-<format>.<ext>            | the source converted to each format                      |
+| losses-to-<format>.json      | the loss report of that conversion (absent: lossless)    |
+| check.txt                    | `check` findings                                         |
+| migrate.diff                 | `migrate`'s dry run (config.toml sources with mirrors)   |
+
+`python -m tests.golden_driver --regenerate` (make golden) rewrites the expected files for
+review; it never touches sources. Read `git diff golden/` before committing.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+
+from translator import check, convert, formats, migrate, report, show
+from translator.errors import InputError
+from translator.formats import ReadOptions
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GOLDEN = os.path.join(ROOT, "golden")
+SOURCES = ("registries.yaml", "config.toml", "certs.d")
+TARGETS = {"registries-yaml": "yaml", "cri-v1": "toml", "cri-v2": "toml", "cri-v3": "toml", "certs-d": "txt"}
+CASE_PLACEHOLDER = "$CASE"
+
+
+def cases() -> list[str]:
+    return sorted(d for d in os.listdir(GOLDEN) if os.path.isdir(os.path.join(GOLDEN, d)) and d != "diff")
+
+
+def source_of(case: str) -> str:
+    found = [s for s in SOURCES if os.path.exists(os.path.join(GOLDEN, case, s))]
+    if len(found) != 1:
+        raise AssertionError(f"golden/{case} must hold exactly one of {', '.join(SOURCES)}, found {found}")
+    return found[0]
+
+
+def args_of(case: str) -> list[str]:
+    path = os.path.join(GOLDEN, case, "args")
+    if not os.path.exists(path):
+        return []
+    with open(path) as handle:
+        return shlex.split(handle.read())
+
+
+def options_for(case: str, target: str, source_path: str) -> convert.ConvertOptions:
+    args = args_of(case)
+    return convert.ConvertOptions(
+        to=target, no_default_endpoint="--no-default-endpoint" in args, keep_rewrites="--keep-rewrites" in args,
+        cri_config="config.toml" if "--cri-config" in args and target == "certs-d" else None,
+        config_path="/etc/containerd/certs.d")
+
+
+def _portable(text: str, case_dir: str) -> str:
+    return text.replace(os.path.abspath(case_dir), CASE_PLACEHOLDER)
+
+
+def produce(case: str) -> dict[str, str]:
+    """Every expected file of CASE, computed now: {file name: content}."""
+    case_dir = os.path.join(GOLDEN, case)
+    source = source_of(case)
+    source_path = os.path.join("golden", case, source)
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        return _produce(case, case_dir, source, source_path)
+    finally:
+        os.chdir(cwd)
+
+
+def _produce(case: str, case_dir: str, source: str, source_path: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    args = args_of(case)
+    read_options = ReadOptions(no_default_endpoint="--no-default-endpoint" in args)
+    try:
+        model = formats.read(source_path, None, read_options)
+    except InputError as exc:
+        out["error.txt"] = f"error: {exc}\n"
+        return out
+    out["show.yaml"] = show.render(model)
+    for target, extension in TARGETS.items():
+        options = options_for(case, target, source_path)
+        conversion = convert.convert_model(model, options, None)
+        out[f"to-{target}.{extension}"] = convert.output_text(conversion)
+        if conversion.cri_config_text is not None:
+            out[f"to-{target}.cri-config.toml"] = conversion.cri_config_text
+        if conversion.changes:
+            out[f"losses-to-{target}.json"] = report.as_json(conversion.changes)
+    problems = check.check_config(model, source_path)
+    out["check.txt"] = report.problems_text(problems) + check.summary(problems)
+    if source == "config.toml":
+        plan = migrate.plan(source_path, "/etc/containerd/certs.d")
+        if not plan.nothing_to_do:
+            out["migrate.diff"] = migrate.dry_run(plan)
+    return {name: _portable(text, case_dir) for name, text in out.items()}
+
+
+def expected_files(case: str) -> set[str]:
+    case_dir = os.path.join(GOLDEN, case)
+    return {n for n in os.listdir(case_dir) if n not in (*SOURCES, "about.md", "args")}
+
+
+def regenerate(selected: list[str]) -> None:
+    for case in selected or cases():
+        produced = produce(case)
+        case_dir = os.path.join(GOLDEN, case)
+        for stale in expected_files(case) - set(produced):
+            os.unlink(os.path.join(case_dir, stale))
+        for name, text in produced.items():
+            with open(os.path.join(case_dir, name), "w") as handle:
+                handle.write(text)
+        print(f"golden/{case}: {len(produced)} files")
+
+
+if __name__ == "__main__":
+    if "--regenerate" not in sys.argv:
+        sys.exit("usage: python -m tests.golden_driver --regenerate [CASE...]")
+    regenerate([a for a in sys.argv[1:] if a != "--regenerate"])

@@ -1,0 +1,5 @@
+"""`python -m translator` is the same program as `registries-translator`."""
+
+from .cli import main
+
+main()

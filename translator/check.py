@@ -1,0 +1,118 @@
+"""`check`: the known pitfalls of SEMANTICS.md §7, each with a stable code, a place and a fix.
+
+Most findings come from the readers, which see the keys and lines; this module adds what
+needs the whole model (credentials keyed by a host that is never contacted, registry names
+no image reference can produce) or the file system (certificate files that do not exist,
+a password in a file others can read). Input the readers refuse is reported under its code
+too, so that `check` lists a problem where `convert` stops.
+"""
+
+from __future__ import annotations
+
+import os
+
+from . import endpoints as ep_rules
+from . import files, formats
+from .errors import InputError, Problem, where_text
+from .model import WILDCARD, Config
+
+
+def _contacted(config: Config) -> set[str]:
+    hosts = set()
+    for host in config.hosts.values():
+        for endpoint in host.endpoints:
+            if endpoint.url:
+                hosts.add(endpoint.hostport)
+    return hosts
+
+
+def model_problems(config: Config, name: str) -> list[Problem]:
+    problems = []
+    contacted = _contacted(config)
+    for registry in config.hosts:
+        if registry == WILDCARD or registry.startswith("["):
+            continue
+        if "." not in registry and ":" not in registry and registry != "localhost":
+            problems.append(Problem("warning", "mirror-key-not-a-registry", where_text(name, key=registry),
+                                    f"no image reference names registry {registry!r}: a first component without "
+                                    "'.' or ':' is a Docker Hub namespace", "use the registry's full host name"))
+    for key in config.auth:
+        if key == WILDCARD or key in contacted or key in ep_rules.HUB_ALIASES or key == ep_rules.DOCKER_HUB:
+            continue
+        host, _port = ep_rules.split_host_port(key)
+        same_host = sorted(c for c in contacted if ep_rules.split_host_port(c)[0] == host)
+        if same_host:
+            where = where_text(name, key=f"configs.{key}.auth")
+            problems.append(Problem("warning", "auth-keyed-by-registry", where,
+                                    f"credentials keyed {key!r}, but the endpoint contacted is {same_host[0]!r}: "
+                                    "credentials follow the endpoint host:port", f"key them {same_host[0]!r}"))
+        elif key in config.hosts:
+            where = where_text(name, key=f"configs.{key}.auth")
+            problems.append(Problem("warning", "auth-keyed-by-registry", where,
+                                    f"credentials keyed by registry {key!r}, whose own host is never contacted "
+                                    "(its mirrors are elsewhere and it has no fallback)",
+                                    "key the credentials by each mirror's host:port"))
+    if config.source_format == "registries-yaml":
+        for host in config.hosts.values():
+            for endpoint in host.endpoints:
+                if endpoint.scheme == "http" and endpoint.has_tls():
+                    where = where_text(name, key=f"configs.{endpoint.hostport}.tls")
+                    problems.append(Problem("warning", "http-with-tls", where,
+                                            f"{endpoint.url} is http:// but has TLS settings: in hosts.toml they make "
+                                            "containerd 1.7.7+ and 2.x try HTTPS first (k3s#13379)",
+                                            "write https://, or drop the TLS settings"))
+    return problems
+
+
+def file_problems(config: Config, path: str) -> list[Problem]:
+    problems = []
+    seen = set()
+    for host in config.hosts.values():
+        for endpoint in host.endpoints:
+            paths = list(endpoint.ca) + [p for pair in endpoint.client for p in pair if p]
+            for cert in paths:
+                if cert in seen or not os.path.isabs(cert):
+                    continue
+                seen.add(cert)
+                if not os.path.exists(cert):
+                    problems.append(Problem("warning", "missing-cert-file", where_text(path, key=host.name),
+                                            f"certificate file {cert} does not exist here; containerd fails every "
+                                            "pull through this host if it is missing on the node too",
+                                            "install the file, or fix the path"))
+    has_secret = any(a.password or a.auth or a.identitytoken for a in config.auth.values())
+    if has_secret and path != "-" and not files.is_dir(path):
+        mode = files.file_mode(path)
+        if mode is not None and mode & 0o077:
+            problems.append(Problem("warning", "plaintext-password-world-readable", path,
+                                    f"the file holds credentials and has mode {mode:04o}", f"chmod 600 {path}"))
+    return problems
+
+
+def check_config(config: Config, path: str) -> list[Problem]:
+    found = list(config.problems) + model_problems(config, path) + file_problems(config, path)
+    unique: dict[tuple[str, str, str], Problem] = {}
+    for problem in found:
+        unique.setdefault((problem.code, problem.where, problem.message), problem)
+    return list(unique.values())
+
+
+def check_path(path: str, fmt: str | None = None) -> list[Problem]:
+    try:
+        config = formats.read(path, fmt)
+    except InputError as exc:
+        where = where_text(exc.file or path, exc.line)
+        return [Problem("error", exc.code, where, exc.message, exc.fix or "")]
+    return check_config(config, path)
+
+
+def exit_code(problems: list[Problem], strict: bool) -> int:
+    if any(p.severity == "error" for p in problems):
+        return 1
+    if strict and any(p.severity == "warning" for p in problems):
+        return 1
+    return 0
+
+
+def summary(problems: list[Problem]) -> str:
+    counts = {s: sum(1 for p in problems if p.severity == s) for s in ("error", "warning", "info")}
+    return f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} note(s)\n"

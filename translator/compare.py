@@ -1,0 +1,193 @@
+"""What two models mean for pulls, and how they differ.
+
+`meaning` is the comparable form of a model: registries and endpoints keyed by name and URL,
+each registry's order kept as its own list, and the distinctions that send no different
+request removed (the `push` capability, which CRI never uses; `skip_verify = false` on an
+https endpoint; a registry entry that only repeats the default when no `*` exists).
+`differences` compares two meanings: plain equality first, and deepdiff (imported only
+then) to find where they differ, reported per field so that one inserted endpoint is one
+addition and a swap is one change of order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import endpoints as ep_rules
+from .model import WILDCARD, Config, Endpoint, Host, endpoint_keys
+
+PULL_CAPABILITIES = ("pull", "resolve", "referrers")
+
+
+def _upstreams(name: str) -> tuple[str, ...]:
+    return (ep_rules.hosts_upstream(name), ep_rules.legacy_upstream(name))
+
+
+def _redundant(name: str, host: Host, wildcard: Host | None) -> bool:
+    """True when the registry's entry sends exactly what it would without it: the default
+    upstream alone when there is no `*`, or the `*` list itself when there is one."""
+    if name == WILDCARD:
+        return False
+    if wildcard is None:
+        if len(host.endpoints) != 1:
+            return False
+        only = host.endpoints[0]
+        return (only.url in _upstreams(name) and not only.has_tls() and not only.header and not only.rewrite
+                and not only.dial_timeout and {"pull", "resolve"} <= set(only.capabilities))
+    mine = [endpoint_meaning(e) | {"url": e.url} for e in host.endpoints]
+    for upstream in _upstreams(name):
+        derived = [endpoint_meaning(e) | {"url": e.url or upstream} for e in wildcard.endpoints]
+        if mine == derived:
+            return True
+    return False
+
+
+def endpoint_meaning(endpoint: Endpoint) -> dict[str, object]:
+    skip = endpoint.skip_verify
+    if skip is False and endpoint.scheme == "https":
+        skip = None
+    return {
+        "capabilities": [c for c in endpoint.capabilities if c in PULL_CAPABILITIES],
+        "ca": list(endpoint.ca),
+        "client": [list(pair) for pair in endpoint.client],
+        "skip_verify": skip,
+        "header": endpoint.header_dict(),
+        "rewrite": dict(endpoint.rewrite),
+        "dial_timeout": endpoint.dial_timeout,
+    }
+
+
+def meaning(config: Config, keep_redundant: bool = False) -> dict[str, dict]:
+    """The comparable form of CONFIG."""
+    hosts: dict[str, dict] = {}
+    wildcard = config.hosts.get(WILDCARD)
+    for name, host in config.hosts.items():
+        if not keep_redundant and _redundant(name, host, wildcard):
+            continue
+        keys = endpoint_keys(host.endpoints)
+        hosts[name] = {
+            "endpoints": {k: endpoint_meaning(e) for k, e in zip(keys, host.endpoints, strict=True)},
+            "order": keys,
+        }
+    return {
+        "hosts": hosts,
+        "auth": {k: a.as_dict() for k, a in config.auth.items()},
+        "headers": {k: list(v) for k, v in config.headers.items()},
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """One difference, at the level a reader thinks in: a registry, an endpoint, or one field."""
+
+    parts: tuple[str, ...]
+    kind: str
+    before: object
+    after: object
+
+    @property
+    def path(self) -> str:
+        return render_path(self.parts)
+
+    @property
+    def section(self) -> str:
+        return self.parts[0]
+
+    @property
+    def host(self) -> str | None:
+        return self.parts[1] if self.section == "hosts" and len(self.parts) > 1 else None
+
+    @property
+    def endpoint(self) -> str | None:
+        return self.parts[3] if self.section == "hosts" and len(self.parts) > 3 else None
+
+    @property
+    def field(self) -> str | None:
+        if self.section == "hosts":
+            if len(self.parts) > 4:
+                return self.parts[4]
+            if len(self.parts) == 3:
+                return self.parts[2]
+            return None
+        return self.parts[2] if len(self.parts) > 2 else None
+
+
+def render_path(parts: tuple[str, ...]) -> str:
+    """`hosts['docker.io'].endpoints['https://m/v2'].ca` from its parts."""
+    out = parts[0]
+    i = 1
+    while i < len(parts):
+        if (parts[0] == "hosts" and i in (2, 4)) or (parts[0] == "auth" and i == 2):
+            out += f".{parts[i]}"
+        else:
+            out += f"[{parts[i]!r}]"
+        i += 1
+    return out
+
+
+def _granularity(parts: list[object]) -> tuple[str, ...]:
+    names = tuple(str(p) for p in parts)
+    if names[0] == "hosts":
+        if len(names) >= 3 and names[2] == "order":
+            return names[:3]
+        return names[:5]
+    if names[0] == "headers":
+        return names[:2]
+    return names[:3]
+
+
+def _lookup(tree: dict, parts: tuple[str, ...]) -> object:
+    node: object = tree
+    for part in parts:
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _empty(value: object) -> bool:
+    return value is None or value == [] or value == {} or value == ""
+
+
+def differences(a: Config, b: Config, keep_redundant: bool = False) -> list[Difference]:
+    """How B differs from A, or [] when they mean the same."""
+    before, after = meaning(a, keep_redundant), meaning(b, keep_redundant)
+    if before == after:
+        return []
+    from deepdiff import DeepDiff
+
+    diff = DeepDiff(before, after, view="tree", verbose_level=2, threshold_to_diff_deeper=0)
+    groups: dict[tuple[str, ...], None] = {}
+    for levels in diff.values():
+        for level in levels:
+            groups.setdefault(_granularity(level.path(output_format="list")), None)
+    found = []
+    for parts in sorted(groups, key=lambda p: _sort_key(p, before, after)):
+        old, new = _lookup(before, parts), _lookup(after, parts)
+        if parts[-1] == "order" and _order_explained(old, new):
+            continue
+        kind = "added" if _empty(old) else "removed" if _empty(new) else "changed"
+        found.append(Difference(parts, kind, old, new))
+    return found
+
+
+def _sort_key(parts: tuple[str, ...], before: dict, after: dict) -> tuple:
+    section_rank = {"hosts": 0, "auth": 1, "headers": 2}.get(parts[0], 3)
+    if parts[0] != "hosts" or len(parts) < 2:
+        return (section_rank, parts)
+    host = parts[1]
+    hosts_order = list(before["hosts"]) + [h for h in after["hosts"] if h not in before["hosts"]]
+    rank = hosts_order.index(host) if host in hosts_order else 0
+    if len(parts) >= 4:
+        order = list(_lookup(before, ("hosts", host, "order")) or []) + \
+            [k for k in (_lookup(after, ("hosts", host, "order")) or [])]
+        return (section_rank, rank, 1, order.index(parts[3]) if parts[3] in order else 0, parts)
+    return (section_rank, rank, 0 if len(parts) == 2 else 2, 0, parts)
+
+
+def _order_explained(old: object, new: object) -> bool:
+    """True when the order changed only because endpoints were added or removed."""
+    if not isinstance(old, list) or not isinstance(new, list):
+        return True
+    common = set(old) & set(new)
+    return [k for k in old if k in common] == [k for k in new if k in common]

@@ -1,0 +1,74 @@
+"""How the tool reports bad input and findings, the same way in every command.
+
+`InputError` stops a command: the CLI prints `error: FILE:LINE: message` and exits 2.
+`Problem` is a finding that does not stop anything: readers attach them to the model as
+warnings, and `check` lists them with a stable code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class InputError(Exception):
+    """Input the tool refuses: a file it cannot parse, a value of the wrong type, a hostile name."""
+
+    def __init__(self, message: str, file: str | None = None, line: int | None = None,
+                 fix: str | None = None, code: str = "invalid-input") -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.line = line
+        self.fix = fix
+        #: the pitfall code `check` reports this under instead of stopping
+        self.code = code
+
+    def located(self, file: str | None, line: int | None = None) -> InputError:
+        """The same error, placed in FILE (and LINE) when it does not know its place yet."""
+        if self.file is None:
+            self.file = file
+        if self.line is None:
+            self.line = line
+        return self
+
+    def __str__(self) -> str:
+        where = where_text(self.file, self.line)
+        text = f"{where}: {self.message}" if where else self.message
+        if self.fix:
+            text += f"; {self.fix}"
+        return text
+
+
+class LossRefused(Exception):
+    """`--strict` refused a conversion that would lose something (exit 3)."""
+
+
+def where_text(file: str | None, line: int | None = None, key: str | None = None) -> str:
+    """`file:line`, `file: key` or `key`: the location part of every message."""
+    if file and line:
+        return f"{file}:{line}"
+    if file and key:
+        return f"{file}: {key}"
+    return file or key or ""
+
+
+SEVERITIES = ("error", "warning", "info")
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A finding: `check` prints it, readers attach it to the model as a warning."""
+
+    severity: str
+    code: str
+    where: str
+    message: str
+    fix: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {"severity": self.severity, "code": self.code, "where": self.where,
+                "message": self.message + (f"; fix: {self.fix}" if self.fix else "")}
+
+    def line(self) -> str:
+        text = f"{self.severity}: {self.where}: [{self.code}] {self.message}"
+        return text + (f" (fix: {self.fix})" if self.fix else "")

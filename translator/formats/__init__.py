@@ -1,0 +1,167 @@
+"""The one table of formats: name -> how to detect, read, render and read back.
+
+| name              | source                                   | rendered as                          |
+|-------------------|------------------------------------------|--------------------------------------|
+| registries-yaml   | k3s/RKE2 registries.yaml                 | one YAML file                        |
+| cri-v1/v2/v3      | containerd config.toml registry section  | one TOML fragment                    |
+| certs-d           | a certs.d directory of hosts.toml files  | {"<dir>/hosts.toml": (text, mode)}   |
+
+What each format cannot hold is declared in `translator.losses.CANNOT_HOLD`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tomllib
+from dataclasses import dataclass, field
+
+from .. import files
+from ..errors import InputError
+from ..model import Config
+from . import certs_d, cri_toml, registries_yaml
+
+FORMATS = ("registries-yaml", "cri-v1", "cri-v2", "cri-v3", "certs-d")
+SINGLE_FILE = ("registries-yaml", "cri-v1", "cri-v2", "cri-v3")
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read: k3s's flags and which containerd the tree is for."""
+
+    no_default_endpoint: bool = False
+    #: "vanilla" (upstream containerd) or "k3s" (k3s's containerd: rewrites, no-server = no fallback)
+    flavor: str = "vanilla"
+    #: a containerd config whose credentials and headers go with a certs.d source
+    cri_config: str | None = None
+
+
+@dataclass
+class Rendered:
+    """A written-out model: the text of a single-file format, or the files of a tree."""
+
+    fmt: str
+    text: str = ""
+    files: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+
+def check_format(fmt: str | None) -> None:
+    if fmt is not None and fmt not in FORMATS:
+        raise InputError(f"unknown format {fmt!r}", fix="use one of " + ", ".join(FORMATS))
+
+
+def detect_text(text: str, name: str) -> str:
+    """registries-yaml or cri-v*, from the content (and, when the content cannot tell, the name)."""
+    toml_tree = None
+    with contextlib.suppress(tomllib.TOMLDecodeError):
+        toml_tree = tomllib.loads(text)
+    if toml_tree and ("version" in toml_tree or "plugins" in toml_tree):
+        return cri_toml.detect(toml_tree, name)
+    yaml_root = _yaml_mapping(text)
+    extension = os.path.splitext(name)[1].lower()
+    if toml_tree is not None and yaml_root:
+        raise InputError("the file is valid TOML and valid YAML; cannot tell which format it is",
+                         file=name, fix="pass --from")
+    if toml_tree is not None and not yaml_root:
+        if not toml_tree and extension in (".yaml", ".yml"):
+            return "registries-yaml"
+        if toml_tree or extension == ".toml":
+            return cri_toml.detect(toml_tree, name)
+        raise InputError("the file is empty; cannot tell which format it is", file=name, fix="pass --from")
+    if yaml_root:
+        return "registries-yaml"
+    if extension == ".toml":
+        cri_toml.parse_toml(text, name)  # raises the TOML error with its line
+    if extension in (".yaml", ".yml"):
+        registries_yaml.read(text, name)  # raises the YAML error with its line
+    raise InputError("neither a registries.yaml (YAML) nor a containerd config.toml (TOML)", file=name,
+                     fix="pass --from to see the parser's error")
+
+
+def _yaml_mapping(text: str) -> bool:
+    import yaml
+
+    from .yaml_in import compose
+
+    try:
+        node = compose(text, "-")
+    except InputError:
+        return False
+    return isinstance(node, yaml.MappingNode)
+
+
+def detect(path: str, text: str | None = None) -> str:
+    if files.is_dir(path):
+        return "certs-d"
+    return detect_text(text if text is not None else files.read_text(path), path)
+
+
+def read_text(text: str, fmt: str, name: str, options: ReadOptions = ReadOptions()) -> Config:
+    """The model of TEXT in a single-file format FMT."""
+    if fmt == "registries-yaml":
+        return registries_yaml.read(text, name, no_default_endpoint=options.no_default_endpoint)
+    if fmt in cri_toml.FORMATS:
+        return cri_toml.read(text, name, fmt=fmt, flavor=options.flavor, load_tree=_load_config_path)
+    raise InputError(f"{fmt} is a directory format", file=name, fix="pass a certs.d directory")
+
+
+def _load_config_path(config_path: str) -> Config:
+    """The hosts of the certs.d tree(s) a config.toml's `config_path` names: the first root that
+    has a directory for a registry wins, `_default` included (SEMANTICS.md §2.1)."""
+    hosts: dict = {}
+    notes: list = []
+    problems: list = []
+    for root in config_path.split(":"):
+        if not root or not os.path.isdir(root):
+            continue
+        tree = certs_d.read(files.read_tree(root), root)
+        if "*" in hosts:
+            break
+        for name, host in tree.hosts.items():
+            hosts.setdefault(name, host)
+        notes.extend(tree.notes)
+        problems.extend(tree.problems)
+    return Config(hosts=hosts, notes=tuple(notes), problems=tuple(problems), source_format="certs-d")
+
+
+def read(path: str, fmt: str | None = None, options: ReadOptions = ReadOptions()) -> Config:
+    """The model of the configuration at PATH (a file, a certs.d directory, or `-`)."""
+    check_format(fmt)
+    if files.is_dir(path):
+        if fmt not in (None, "certs-d"):
+            raise InputError(f"is a directory, so it cannot be {fmt}", file=path, fix="pass --from certs-d")
+        config = certs_d.read(files.read_tree(path), path, flavor=options.flavor)
+        if options.cri_config:
+            beside = read(options.cri_config, None, ReadOptions())
+            config = config.with_(auth=beside.auth, headers=beside.headers,
+                                  problems=config.problems + beside.problems)
+        return config
+    if fmt == "certs-d":
+        raise InputError("is not a directory", file=path, fix="pass the certs.d directory itself")
+    text = files.read_text(path)
+    return read_text(text, fmt or detect(path, text), path, options)
+
+
+def render(config: Config, fmt: str, *, keep_rewrites: bool = False) -> Rendered:
+    """CONFIG written out as FMT (certs-d files without the containerd config that goes beside them)."""
+    if fmt == "registries-yaml":
+        return Rendered(fmt, text=registries_yaml.write(config))
+    if fmt in cri_toml.FORMATS:
+        return Rendered(fmt, text=cri_toml.write(config, fmt, keep_rewrites=keep_rewrites))
+    if fmt == "certs-d":
+        flavor = "k3s" if keep_rewrites else "vanilla"
+        drop = config.source_format in cri_toml.FORMATS
+        return Rendered(fmt, files=certs_d.render(config, flavor=flavor, drop_http_tls=drop))
+    raise InputError(f"unknown format {fmt!r}", fix="use one of " + ", ".join(FORMATS))
+
+
+def read_back(rendered: Rendered, options: ReadOptions, cri_text: str | None = None) -> Config:
+    """The model of something this tool rendered, read without touching the disk."""
+    if rendered.fmt == "certs-d":
+        listing = files.listing_from_files({k: v for k, (v, _m) in rendered.files.items()})
+        config = certs_d.read(listing, "(output)", flavor=options.flavor)
+        if cri_text is not None:
+            beside = cri_toml.read(cri_text, "(cri config)")
+            config = config.with_(auth=beside.auth, headers=beside.headers)
+        return config
+    return read_text(rendered.text, rendered.fmt, "(output)", options)

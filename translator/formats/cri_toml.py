@@ -1,0 +1,555 @@
+"""cri-v1, cri-v2, cri-v3: the registry section of a containerd `config.toml`.
+
+A whole real config.toml is read (the seeds' complete `containerd config dump` included);
+only the CRI registry table of the file's own version counts, as containerd reads it
+(SEMANTICS.md §3):
+
+    version = 2
+    [plugins."io.containerd.grpc.v1.cri".registry.mirrors."docker.io"]
+      endpoint = ["https://mirror.example.com", "https://registry-1.docker.io"]
+    [plugins."io.containerd.grpc.v1.cri".registry.configs."mirror.example.com".tls]
+      ca_file = "/etc/ssl/mirror.pem"
+
+The model follows the legacy rules exactly: `mirrors[registry]` by exact key (`*` only when
+the key is absent), the scheme from the endpoint's own host, the path verbatim, the upstream
+appended unless an endpoint is on the registry's own host, and TLS and credentials keyed by
+endpoint host (so TLS for a host applies to every use of it, the upstream included).
+Versions: 1 (no `version`, `[plugins.cri]`), 2 (1.x and 2.x), 3 and 4 (2.x).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .. import endpoints as ep_rules
+from .. import gourl, secrets
+from ..errors import InputError, Problem
+from ..model import (
+    IMAGE_UPSTREAM,
+    MIRROR_CAPABILITIES,
+    WILDCARD,
+    Auth,
+    Change,
+    Config,
+    Endpoint,
+    Host,
+    endpoint_path,
+    host_path,
+)
+from . import toml_lines, toml_out
+from .certs_d import toml_error
+
+FORMATS = ("cri-v1", "cri-v2", "cri-v3")
+PLUGIN = {"cri-v1": "cri", "cri-v2": "io.containerd.grpc.v1.cri", "cri-v3": "io.containerd.cri.v1.images"}
+VERSION_FORMAT = {0: "cri-v1", 1: "cri-v1", 2: "cri-v2", 3: "cri-v3", 4: "cri-v3"}
+REGISTRY_KEYS = ("config_path", "mirrors", "configs", "auths", "headers")
+CONFIG_KEYS = ("auth", "tls")
+AUTH_KEYS = ("username", "password", "auth", "identitytoken")
+TLS_KEYS = ("ca_file", "cert_file", "key_file", "insecure_skip_verify")
+KNOWN_MISTAKES = {
+    "identity_token": "config.toml spells it identitytoken",
+    "token": "config.toml spells it identitytoken",
+    "endpoints": "the key is endpoint (singular)",
+    "skip_verify": "config.toml spells it insecure_skip_verify",
+    "signature": "containerd has no registry signature policy",
+    "garbage_collection": "containerd has no registry garbage_collection; see the gc scheduler plugin",
+}
+
+
+def registry_path(fmt: str) -> tuple[str, str, str]:
+    return ("plugins", PLUGIN[fmt], "registry")
+
+
+def format_of_version(version: object, name: str) -> str:
+    if isinstance(version, bool) or not isinstance(version, int) or version not in VERSION_FORMAT:
+        raise InputError(f"unsupported config version {version!r}", file=name,
+                         fix="containerd reads versions 1, 2, 3 and 4")
+    return VERSION_FORMAT[version]
+
+
+def detect(tree: dict, name: str) -> str:
+    return format_of_version(tree.get("version", 1), name)
+
+
+def parse_toml(text: str, name: str) -> dict:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise toml_error(exc, name) from None
+
+
+def _dig(tree: dict, path: tuple[str, ...]) -> object:
+    node: object = tree
+    for part in path:
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+@dataclass
+class _Tls:
+    ca_file: str = ""
+    cert_file: str = ""
+    key_file: str = ""
+    insecure_skip_verify: bool = False
+
+
+@dataclass
+class _Registry:
+    config_path: str = ""
+    mirrors: dict[str, list[str]] = field(default_factory=dict)
+    rewrites: dict[str, dict[str, str]] = field(default_factory=dict)
+    tls: dict[str, _Tls] = field(default_factory=dict)
+    auth: dict[str, Auth] = field(default_factory=dict)
+    headers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+class _Reader:
+    def __init__(self, text: str, name: str, fmt: str, flavor: str) -> None:
+        self.name = name
+        self.fmt = fmt
+        self.flavor = flavor
+        self.lines = toml_lines.index(text)
+        self.problems: list[Problem] = []
+        self.notes: list[Change] = []
+        self.base = registry_path(fmt)
+
+    def where(self, *path: str) -> str:
+        line = toml_lines.line_of(self.lines, *self.base, *path)
+        return f"{self.name}:{line}" if line else self.name
+
+    def warn(self, code: str, path: tuple[str, ...], message: str, fix: str = "",
+             severity: str = "warning", absolute: bool = False) -> None:
+        where = self.where_abs(*path) if absolute else self.where(*path)
+        self.problems.append(Problem(severity, code, where, message, fix))
+
+    def where_abs(self, *path: str) -> str:
+        line = toml_lines.line_of(self.lines, *path)
+        return f"{self.name}:{line}" if line else self.name
+
+    def fail(self, path: tuple[str, ...], message: str, fix: str | None = None) -> InputError:
+        return InputError(message, file=self.name, line=toml_lines.line_of(self.lines, *self.base, *path),
+                          fix=fix)
+
+    def table(self, value: object, path: tuple[str, ...]) -> dict:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise self.fail(path, f"{'.'.join(path)} must be a table; containerd refuses to start")
+        return value
+
+    def string(self, value: object, path: tuple[str, ...]) -> str:
+        if not isinstance(value, str):
+            raise self.fail(path, f"{'.'.join(path)} must be a string; containerd refuses to start")
+        return value
+
+    def unknown(self, key: str, path: tuple[str, ...], known: tuple[str, ...]) -> None:
+        hint = KNOWN_MISTAKES.get(key, f"containerd knows only {', '.join(known)} here")
+        self.warn("unknown-key", (*path, key), f"unknown key {'.'.join((*path, key))!r} is ignored by containerd",
+                  hint)
+
+    def other_versions(self, tree: dict) -> None:
+        plugins = tree.get("plugins")
+        if not isinstance(plugins, dict):
+            return
+        v2 = "io.containerd.grpc.v1.cri"
+        if self.fmt == "cri-v1" and isinstance(_dig(plugins, (v2, "registry")), dict):
+            self.warn("v1-file-with-v2-keys", ("plugins", v2), "a version 1 file (no version key) with "
+                      f"plugins.\"{v2}\": containerd 1.x ignores it (containerd#5236)", "add version = 2",
+                      absolute=True)
+        if self.fmt == "cri-v2" and "cri" in plugins:
+            self.warn("short-plugin-key-in-v2", ("plugins", "cri"), "version = 2 with [plugins.cri…]: "
+                      "containerd 1.x refuses to start", f"use the full plugin id plugins.\"{v2}\"",
+                      severity="error", absolute=True)
+        if self.fmt == "cri-v3" and isinstance(_dig(plugins, (v2, "registry")), dict):
+            self.warn("v3-file-with-v2-keys", ("plugins", v2, "registry"), f"version >= 3 with "
+                      f"plugins.\"{v2}\".registry: containerd 2.x ignores it (containerd#9886)",
+                      "move it to plugins.\"io.containerd.cri.v1.images\".registry", severity="error",
+                      absolute=True)
+
+    def section(self, tree: dict) -> _Registry:
+        registry = _Registry()
+        raw = self.table(_dig(tree, self.base), ())
+        for key, value in raw.items():
+            if key == "config_path":
+                registry.config_path = self.string(value, (key,))
+            elif key == "mirrors":
+                for mkey, mirror in self.table(value, (key,)).items():
+                    self.mirror(registry, mkey, self.table(mirror, (key, mkey)))
+            elif key == "configs":
+                for ckey, config in self.table(value, (key,)).items():
+                    self.config(registry, ckey, self.table(config, (key, ckey)))
+            elif key == "auths":
+                for akey, auth in self.table(value, (key,)).items():
+                    self.auths(registry, akey, self.table(auth, (key, akey)))
+            elif key == "headers":
+                for hkey, values in self.table(value, (key,)).items():
+                    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                        raise self.fail((key, hkey), f"headers.{hkey} must be a list of strings; containerd "
+                                                     "refuses to start")
+                    if secrets.is_secret_header(hkey):
+                        for v in values:
+                            secrets.remember(v)
+                    registry.headers[hkey] = tuple(values)
+            else:
+                self.unknown(key, (), REGISTRY_KEYS)
+        return registry
+
+    def mirror(self, registry: _Registry, key: str, mirror: dict) -> None:
+        endpoints = mirror.get("endpoint", [])
+        if not isinstance(endpoints, list) or not all(isinstance(e, str) for e in endpoints):
+            raise self.fail(("mirrors", key, "endpoint"), f"mirrors.\"{key}\".endpoint must be a list of URLs; "
+                            "containerd refuses to start", fix=f"write endpoint = [\"{endpoints}\"]"
+                            if isinstance(endpoints, str) else None)
+        for field_name, value in mirror.items():
+            if field_name == "rewrite" and isinstance(value, dict):
+                if self.flavor == "k3s":
+                    registry.rewrites[key] = {str(k): str(v) for k, v in value.items()}
+                else:
+                    self.warn("rewrite-on-vanilla", ("mirrors", key, "rewrite"), "rewrite is honoured only by "
+                              "k3s's containerd", "use an endpoint URL with the path instead")
+            elif field_name != "endpoint":
+                self.unknown(field_name, ("mirrors", key), ("endpoint",))
+        problem = ep_rules.name_problem(key)
+        if problem:
+            self.warn("mirror-key-has-path", ("mirrors", key), f"mirrors key {key!r} {problem}: containerd only "
+                      "looks mirrors up by registry host, so it is never consulted", "use the bare host[:port]",
+                      severity="error")
+            self.notes.append(Change(host_path(key), "removed", list(endpoints), None,
+                                     "containerd never consults this key"))
+            return
+        try:
+            ep_rules.check_registry_name(key)
+        except InputError as exc:
+            raise exc.located(self.name, toml_lines.line_of(self.lines, *self.base, "mirrors", key)) from None
+        if key in ep_rules.HUB_ALIASES:
+            self.warn("hub-alias-key", ("mirrors", key), f"mirrors key {key!r} is never used: image references "
+                      "normalise to docker.io", "use the key docker.io")
+        registry.mirrors[key] = list(endpoints)
+
+    def tls_path(self, value: str, path: tuple[str, ...], key: str) -> str:
+        if not value or value.startswith("/"):
+            return value
+        self.warn("relative-cert-path", path, f"{value!r} is relative: containerd resolves it against its "
+                  "working directory (normally /)", "use an absolute path")
+        resolved = os.path.join("/", value)
+        self.notes.append(Change(f"configs[{key!r}].tls.{path[-1]}", "changed", value, resolved,
+                                 "relative paths were resolved against /; written as absolute"))
+        return resolved
+
+    def config(self, registry: _Registry, key: str, config: dict) -> None:
+        _check_key_text(key, self, ("configs", key))
+        for field_name, value in config.items():
+            path = ("configs", key, field_name)
+            if field_name == "auth":
+                registry.auth[key] = self.auth(self.table(value, path), path)
+                if key in ("docker.io", "index.docker.io", "https://index.docker.io/v1/"):
+                    self.warn("hub-auth-key", path, f"credentials keyed {key!r} are looked up as "
+                              "registry-1.docker.io (containerd#7795)", "use configs.\"registry-1.docker.io\"")
+                if key == WILDCARD:
+                    self.warn("wildcard-auth", path, "configs.\"*\".auth is never used: credentials are "
+                              "matched by exact endpoint host", "add one configs entry per host")
+            elif field_name == "tls":
+                tls = _Tls()
+                for tkey, tvalue in self.table(value, path).items():
+                    if tkey == "insecure_skip_verify":
+                        if not isinstance(tvalue, bool):
+                            raise self.fail((*path, tkey), "insecure_skip_verify must be true or false")
+                        tls.insecure_skip_verify = tvalue
+                    elif tkey in TLS_KEYS:
+                        setattr(tls, tkey, self.tls_path(self.string(tvalue, (*path, tkey)), (*path, tkey), key))
+                    else:
+                        self.unknown(tkey, path, TLS_KEYS)
+                if bool(tls.cert_file) != bool(tls.key_file):
+                    self.warn("lone-cert-or-key", path, f"configs.\"{key}\".tls sets only one of cert_file and "
+                              "key_file: containerd fails every pull through this host", "set both",
+                              severity="error")
+                if key in ("docker.io", "index.docker.io"):
+                    self.warn("hub-auth-key", path, f"TLS keyed {key!r} never applies to Docker Hub, whose "
+                              "endpoint host is registry-1.docker.io", "use configs.\"registry-1.docker.io\"")
+                registry.tls[key] = tls
+            else:
+                self.unknown(field_name, ("configs", key), CONFIG_KEYS)
+
+    def auth(self, table: dict, path: tuple[str, ...]) -> Auth:
+        fields = {}
+        for akey, avalue in table.items():
+            if akey in AUTH_KEYS:
+                fields[akey] = self.string(avalue, (*path, akey))
+                if akey != "username":
+                    secrets.remember(fields[akey])
+            else:
+                self.unknown(akey, path, AUTH_KEYS)
+        return Auth(**fields)
+
+    def auths(self, registry: _Registry, key: str, table: dict) -> None:
+        path = ("auths", key)
+        auth = self.auth(table, path)
+        try:
+            parsed = gourl.parse(key)
+        except gourl.URLError:
+            raise self.fail(path, f"auths key {key!r} does not parse as a URL: the CRI plugin fails to load",
+                            fix=f"write it as https://{key}, or move it to configs.\"{key}\".auth") from None
+        host = parsed.host if parsed.scheme else key
+        if parsed.scheme and not parsed.host:
+            self.warn("auths-deprecated", path, f"auths key {key!r} is read as scheme {parsed.scheme!r} with no "
+                      "host: the credentials are never used", f"move them to configs.\"{key}\".auth",
+                      severity="error")
+            self.notes.append(Change(f"auths[{key!r}]", "removed", secrets.MASK, None,
+                                     "containerd misparses this auths key and never uses it"))
+            return
+        self.warn("auths-deprecated", path, "registry.auths is deprecated since containerd 1.3",
+                  f"move it to configs.\"{host}\".auth")
+        _check_key_text(host, self, path)
+        registry.auth[host] = auth
+
+    def build(self, tree: dict, load_tree: Callable[[str], Config] | None) -> Config:
+        self.other_versions(tree)
+        registry = self.section(tree)
+        if _dig(tree, self.base) is not None:
+            self.warn("ctr-ignores-cri", (), "ctr and nerdctl ignore the CRI registry section "
+                      "(containerd#6285); only CRI pulls (kubelet, crictl) use it",
+                      "use ctr --hosts-dir / nerdctl --hosts-dir with a certs.d tree", severity="info")
+        if self.fmt == "cri-v3" and registry.tls:
+            for key in registry.tls:
+                self.warn("tls-ignored-in-v3", ("configs", key, "tls"), "containerd 2.x removed "
+                          "registry.configs.<host>.tls and ignores it; private-CA pulls fail (containerd#11624)",
+                          "move the TLS settings to a hosts.toml (ca, client, skip_verify)", severity="error")
+                self.notes.append(Change(f"configs[{key!r}].tls", "changed", "ignored by containerd 2.x",
+                                         "takes effect", "TLS was ignored by containerd 2.x and now takes effect",
+                                         targets=frozenset({"cri-v1", "cri-v2", "certs-d", "registries-yaml"})))
+        if registry.config_path:
+            if ":" in registry.config_path:
+                self.warn("colon-config-path", ("config_path",), "config_path lists several directories: "
+                          "transfer-service pulls (containerd 2.1+) find nothing (containerd#12636)",
+                          "use one directory")
+            if registry.mirrors:
+                self.warn("mirrors-with-config-path", ("config_path",), "mirrors together with config_path: "
+                          "the CRI plugin fails to load (containerd#12612)", "run migrate", severity="error")
+            if registry.tls and self.fmt != "cri-v3":
+                self.warn("tls-with-config-path", ("config_path",), "configs.*.tls together with config_path: "
+                          "containerd 1.x fails to load the CRI plugin", "move TLS into hosts.toml",
+                          severity="error")
+        if registry.config_path and not registry.mirrors and load_tree is not None:
+            tree_config = load_tree(registry.config_path)
+            hosts = dict(tree_config.hosts)
+            self.notes.extend(tree_config.notes)
+            self.problems.extend(tree_config.problems)
+        else:
+            hosts = self.legacy_hosts(registry)
+        notes, problems = self.notes, self.problems
+        return Config(hosts=hosts, auth=registry.auth, headers=registry.headers,
+                      config_path=registry.config_path, notes=tuple(notes), problems=tuple(problems),
+                      source_format=self.fmt)
+
+    # -- the legacy host lists ---------------------------------------------------------------
+    def endpoint(self, registry: _Registry, raw: str, key: str) -> Endpoint:
+        try:
+            url = ep_rules.legacy_entry_url(raw)
+        except gourl.URLError as exc:
+            raise self.fail(("mirrors", key, "endpoint"), f"endpoint {raw!r} of mirrors.\"{key}\" is not a URL "
+                            f"({exc}): every pull from {key} fails") from None
+        except InputError as exc:
+            raise exc.located(self.name, toml_lines.line_of(self.lines, *self.base, "mirrors", key)) from None
+        prefix = Endpoint(url).prefix
+        if prefix != "/v2" and not prefix.endswith("/v2"):
+            self.warn("legacy-root-path", ("mirrors", key, "endpoint"),
+                      f"endpoint {raw!r} is used with its path verbatim: requests go to "
+                      f"{prefix or ''}/<repository>/… without /v2 (containerd#7068, #6634)",
+                      "add /v2 to the path if the registry serves the API there")
+        return self.with_tls(registry, Endpoint(url=url, capabilities=MIRROR_CAPABILITIES,
+                                                rewrite=tuple(sorted(registry.rewrites.get(key, {}).items()))), key)
+
+    def with_tls(self, registry: _Registry, endpoint: Endpoint, owner: str) -> Endpoint:
+        tls = registry.tls.get(endpoint.hostport)
+        if tls is None:
+            return endpoint
+        if endpoint.scheme == "http":
+            self.notes.append(Change(f"{endpoint_path(owner, endpoint.url or '<upstream>')}.tls", "removed",
+                                     f"configs[{endpoint.hostport!r}].tls", None,
+                                     "legacy ignored TLS on http endpoints; hosts.toml would try HTTPS first",
+                                     targets=frozenset({"certs-d"})))
+            return endpoint
+        client: tuple[tuple[str, str], ...] = ()
+        if tls.cert_file and tls.key_file:
+            client = ((tls.cert_file, "" if tls.key_file == tls.cert_file else tls.key_file),)
+        return Endpoint(url=endpoint.url, capabilities=endpoint.capabilities,
+                        ca=(tls.ca_file,) if tls.ca_file else (), client=client,
+                        skip_verify=True if tls.insecure_skip_verify else None, rewrite=endpoint.rewrite)
+
+    def host_list(self, registry: _Registry, name: str, raws: list[str], key: str) -> list[Endpoint]:
+        entries = [self.endpoint(registry, raw, key) for raw in raws]
+        if name == WILDCARD:
+            entries.append(Endpoint(IMAGE_UPSTREAM, MIRROR_CAPABILITIES))
+        elif not any(e.hostport == name for e in entries):
+            upstream = Endpoint(ep_rules.legacy_upstream(name), MIRROR_CAPABILITIES)
+            entries.append(self.with_tls(registry, upstream, name))
+        if name == ep_rules.DOCKER_HUB and any(e.hostport == ep_rules.DOCKER_HUB_HOST for e in entries[:-1]):
+            self.warn("registry-1-twice", ("mirrors", key, "endpoint"), "the docker.io list contains "
+                      "registry-1.docker.io, and containerd appends the upstream anyway: it is tried twice",
+                      "remove registry-1.docker.io from the list")
+        return entries
+
+    def legacy_hosts(self, registry: _Registry) -> dict[str, Host]:
+        hosts: dict[str, Host] = {}
+        for key, raws in registry.mirrors.items():
+            hosts[key] = Host(key, tuple(self.host_list(registry, key, raws, key)))
+            urls = [e.url for e in hosts[key].endpoints[:len(raws)]]
+            if len(set(urls)) != len(urls):
+                self.warn("duplicate-endpoint", ("mirrors", key, "endpoint"), f"mirrors.\"{key}\" tries the "
+                          "same URL twice", "remove one")
+        star = registry.mirrors.get(WILDCARD)
+        implied: list[str] = []
+        for key in registry.tls:
+            if key == ep_rules.DOCKER_HUB_HOST:
+                implied.append(ep_rules.DOCKER_HUB)
+            implied.append(key)
+        if star is not None:
+            implied.extend(e.hostport for e in hosts[WILDCARD].endpoints if e.url)
+        star_body = list(hosts[WILDCARD].endpoints[:-1]) if star is not None else []
+        for name in implied:
+            if name in hosts or name == WILDCARD or not ep_rules.valid_hostport(name):
+                continue
+            entries = self.host_list(registry, name, star or [], WILDCARD)
+            # what the model's `*` entry (or, without one, the default) gives this registry
+            generic = [*star_body, Endpoint(ep_rules.legacy_upstream(name), MIRROR_CAPABILITIES)]
+            if entries != generic:
+                hosts[name] = Host(name, tuple(entries))
+        return hosts
+
+
+def _check_key_text(key: str, reader: _Reader, path: tuple[str, ...]) -> None:
+    if not key or len(key) > 255 or any(ord(c) < 0x21 or c in "\"'\\" or ord(c) == 0x7F for c in key):
+        raise reader.fail(path, f"key {key!r} is not a host name", fix="use the endpoint's host[:port]")
+
+
+def read(text: str, name: str, *, fmt: str | None = None, flavor: str = "vanilla",
+         load_tree: Callable[[str], Config] | None = None) -> Config:
+    """The model containerd builds from the registry section of a config.toml.
+
+    FMT forces a version (`--from`); LOAD_TREE reads the certs.d tree that `config_path`
+    points at, when the section uses one instead of mirrors.
+    """
+    tree = parse_toml(text, name)
+    detected = detect(tree, name)
+    if fmt is not None and fmt != detected:
+        raise InputError(f"the file is {detected} (version = {tree.get('version', 1)}), not {fmt}", file=name,
+                         fix=f"pass --from {detected}, or omit --from")
+    return _Reader(text, name, detected, flavor).build(tree, load_tree)
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+def _implied_list(config: Config, name: str) -> list[str] | None:
+    star = config.hosts.get(WILDCARD)
+    if star is None:
+        return [ep_rules.legacy_upstream(name)]
+    body = [e.url for e in star.endpoints if e.url != IMAGE_UPSTREAM]
+    if any(ep_rules.url_hostport(u) == name for u in body):
+        return body
+    return [*body, ep_rules.legacy_upstream(name)]
+
+
+def sorted_hosts(config: Config) -> list[tuple[str, Host]]:
+    """Registries in a stable order for writers: by name, `*` last."""
+    return sorted(config.hosts.items(), key=lambda item: (item[0] == WILDCARD, item[0]))
+
+
+def mirror_endpoints(name: str, endpoints: tuple[Endpoint, ...], config: Config) -> list[str] | None:
+    """The legacy endpoint list that makes containerd try ENDPOINTS for NAME, or None when the
+    registry needs no mirrors key at all."""
+    urls = [e.url for e in endpoints]
+    if name == WILDCARD:
+        body = urls[:-1] if urls and urls[-1] == IMAGE_UPSTREAM else urls
+        return [ep_rules.legacy_endpoint_text(u) for u in body]
+    if urls == _implied_list(config, name):
+        return None
+    upstream = ep_rules.legacy_upstream(name)
+    if urls and urls[-1] == upstream and not any(ep_rules.url_hostport(u) == name for u in urls[:-1]):
+        urls = urls[:-1]
+    return [ep_rules.legacy_endpoint_text(u) for u in urls]
+
+
+def _keep_wildcard_fallback(config: Config, mirrors: dict[str, dict]) -> None:
+    """Legacy CRI appends no upstream for a registry whose own host is in the `*` list, where
+    hosts.toml and k3s still fall back: give such registries their own list, upstream included."""
+    star = config.hosts.get(WILDCARD)
+    if star is None or not star.endpoints or star.endpoints[-1].url != IMAGE_UPSTREAM:
+        return
+    body = [e.url for e in star.endpoints[:-1]]
+    for url in body:
+        name = ep_rules.url_hostport(url)
+        if name in config.hosts or name in mirrors or not ep_rules.valid_hostport(name):
+            continue
+        mirrors[name] = {"endpoint": [ep_rules.legacy_endpoint_text(u)
+                                      for u in [*body, ep_rules.hosts_upstream(name)]]}
+
+
+def build_section(config: Config, fmt: str, keep_rewrites: bool = False) -> dict:
+    """The registry table (plain data) that makes legacy CRI of FMT try CONFIG's host lists."""
+    mirrors: dict[str, dict] = {}
+    configs: dict[str, dict] = {}
+    for name, host in sorted_hosts(config):
+        endpoints = mirror_endpoints(name, host.endpoints, config)
+        if endpoints is not None:
+            mirrors[name] = {"endpoint": endpoints}
+            rewrite = next((e.rewrite for e in host.endpoints if e.rewrite), ())
+            if keep_rewrites and rewrite:
+                mirrors[name]["rewrite"] = dict(rewrite)
+        if fmt == "cri-v3":
+            continue
+        for endpoint in host.endpoints:
+            if endpoint.scheme != "https" or not endpoint.has_tls():
+                continue
+            entry = configs.setdefault(endpoint.hostport, {})
+            if "tls" in entry:
+                continue
+            tls: dict[str, object] = {}
+            if endpoint.ca:
+                tls["ca_file"] = endpoint.ca[0]
+            if endpoint.client and endpoint.client[0][0]:
+                cert, key = endpoint.client[0]
+                tls["cert_file"] = cert
+                tls["key_file"] = key or cert
+            if endpoint.skip_verify:
+                tls["insecure_skip_verify"] = True
+            if tls:
+                entry["tls"] = tls
+    _keep_wildcard_fallback(config, mirrors)
+    configs = {k: v for k, v in sorted(configs.items()) if v}
+    for key, auth in sorted(config.auth.items()):
+        fields = {k: v for k, v in auth.as_dict().items() if v}
+        configs.setdefault(key, {})["auth"] = fields
+    section: dict[str, object] = {}
+    if mirrors:
+        section["mirrors"] = dict(sorted(mirrors.items(), key=lambda item: (item[0] == WILDCARD, item[0])))
+    if configs:
+        section["configs"] = configs
+    if config.headers:
+        section["headers"] = {k: list(v) for k, v in config.headers.items()}
+    return section
+
+
+def nest(fmt: str, section: dict) -> dict:
+    """SECTION placed at FMT's registry table path, with the version key it needs."""
+    document: dict[str, object] = {}
+    if fmt == "cri-v2":
+        document["version"] = 2
+    elif fmt == "cri-v3":
+        document["version"] = 3
+    document["plugins"] = {PLUGIN[fmt]: {"registry": section}}
+    return document
+
+
+def write(config: Config, fmt: str, *, keep_rewrites: bool = False) -> str:
+    """A config.toml fragment holding CONFIG as FMT's legacy registry section."""
+    document = nest(fmt, build_section(config, fmt, keep_rewrites))
+    comment = ["# Generated by registries-translator: the CRI registry section of a containerd config.toml.",
+               f"# containerd config version {fmt[-1]}; merge it into the full config (or import it)."]
+    return toml_out.verified(toml_out.document(document, comment), document)

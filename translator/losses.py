@@ -1,0 +1,330 @@
+"""What each target format cannot hold, as data: a table of (matcher, reason) per format.
+
+`convert` measures loss (write, read back, compare); every difference it finds is explained
+by the first matching row of the target format's table (SEMANTICS.md §6). A difference no
+row explains is reported with `UNEXPLAINED`, and the test suite fails on it: it means a
+writer lost something nobody knew it could lose.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from . import endpoints as ep_rules
+from .compare import Difference
+from .model import WILDCARD, Change, Config, endpoint_keys
+
+UNEXPLAINED = "unexplained change (a bug in registries-translator: please report it)"
+
+TLS_FIELDS = ("ca", "client", "skip_verify")
+
+
+@dataclass(frozen=True)
+class Context:
+    source: str
+    target: str
+    before: Config
+    after: Config
+    differences: tuple[Difference, ...] = ()
+
+
+Matcher = Callable[[Difference, Context], bool]
+
+
+def _endpoint_url(diff: Difference) -> str:
+    key = diff.endpoint or ""
+    return key.split(" (", 1)[0]
+
+
+def _order(config: Config, host: str | None) -> list[str]:
+    found = config.hosts.get(host or "")
+    return endpoint_keys(found.endpoints) if found else []
+
+
+def _is_upstream_key(host: str, key: str) -> bool:
+    if key == "<upstream>":
+        return True
+    if host == WILDCARD:
+        return False
+    from .formats.registries_yaml import default_url
+
+    try:
+        k3s_default = default_url(host)
+    except Exception:
+        k3s_default = None
+    return key in (ep_rules.hosts_upstream(host), ep_rules.legacy_upstream(host), k3s_default)
+
+
+# --- matchers --------------------------------------------------------------------------------
+
+def rewrite(diff: Difference, ctx: Context) -> bool:
+    return diff.field == "rewrite"
+
+
+def rewrite_on_default(diff: Difference, ctx: Context) -> bool:
+    order = _order(ctx.before, diff.host)
+    return diff.field == "rewrite" and bool(order) and diff.endpoint == order[-1]
+
+
+def credentials(diff: Difference, ctx: Context) -> bool:
+    return diff.section == "auth"
+
+
+def global_headers(diff: Difference, ctx: Context) -> bool:
+    return diff.section == "headers"
+
+
+def key_without_cert(diff: Difference, ctx: Context) -> bool:
+    return (diff.field == "client" and isinstance(diff.before, list)
+            and any(pair and pair[0] == "" for pair in diff.before))
+
+
+def hub_host(diff: Difference, ctx: Context) -> bool:
+    return _whole_host(diff) and diff.host == ep_rules.DOCKER_HUB_HOST
+
+
+def fallback(diff: Difference, ctx: Context) -> bool:
+    """The upstream at the end of a registry's list appeared or disappeared."""
+    if diff.endpoint is None or diff.field is not None or diff.host is None:
+        return False
+    if diff.kind == "added":
+        order = _order(ctx.after, diff.host)
+    elif diff.kind == "removed":
+        order = _order(ctx.before, diff.host)
+    else:
+        return False
+    return bool(order) and order[-1] == diff.endpoint and _is_upstream_key(diff.host, _endpoint_url(diff))
+
+
+def last_entry_lost(diff: Difference, ctx: Context) -> bool:
+    """An endpoint of the registry's own host, last in the list, that legacy never falls back from."""
+    return diff.kind == "removed" and diff.field is None and diff.endpoint is not None
+
+
+def wildcard_tls(diff: Difference, ctx: Context) -> bool:
+    return diff.host == WILDCARD and diff.endpoint == "<upstream>" and diff.field in TLS_FIELDS
+
+
+def tls(diff: Difference, ctx: Context) -> bool:
+    return diff.field in TLS_FIELDS
+
+
+def tls_on_http(diff: Difference, ctx: Context) -> bool:
+    return diff.field in TLS_FIELDS and _endpoint_url(diff).startswith("http://")
+
+
+def _tls_by_host(config: Config) -> dict[str, set]:
+    found: dict[str, set] = {}
+    for host in config.hosts.values():
+        for endpoint in host.endpoints:
+            if endpoint.url:
+                found.setdefault(endpoint.hostport, set()).add(
+                    (endpoint.ca[:1], endpoint.client[:1], bool(endpoint.skip_verify)))
+    return found
+
+
+def tls_disagrees(diff: Difference, ctx: Context) -> bool:
+    if diff.field not in TLS_FIELDS:
+        return False
+    hostport = ep_rules.url_hostport(_endpoint_url(diff))
+    return len(_tls_by_host(ctx.before).get(hostport, ())) > 1
+
+
+def extra_tls(diff: Difference, ctx: Context) -> bool:
+    return (diff.field in ("ca", "client") and isinstance(diff.before, list) and len(diff.before) > 1
+            and diff.after == diff.before[:1])
+
+
+def relative_paths(diff: Difference, ctx: Context) -> bool:
+    if diff.field not in ("ca", "client") or not isinstance(diff.before, list):
+        return False
+    flat = [p for item in diff.before for p in (item if isinstance(item, list) else [item])]
+    return any(p and not os.path.isabs(p) for p in flat)
+
+
+def header(diff: Difference, ctx: Context) -> bool:
+    return diff.field == "header"
+
+
+def dial_timeout(diff: Difference, ctx: Context) -> bool:
+    return diff.field == "dial_timeout"
+
+
+def capabilities(diff: Difference, ctx: Context) -> bool:
+    return diff.field == "capabilities"
+
+
+def skip_verify_false(diff: Difference, ctx: Context) -> bool:
+    return diff.field == "skip_verify" and diff.before is False and diff.after is None
+
+
+def root_path(diff: Difference, ctx: Context) -> bool:
+    """`https://m` (requests at the root) became `https://m/v2`: one removal, one addition."""
+    if diff.field is not None or diff.endpoint is None:
+        return False
+    url = _endpoint_url(diff)
+    if diff.kind == "removed":
+        return "://" in url and "/" not in url.split("://", 1)[1]
+    if diff.kind == "added" and url.endswith("/v2"):
+        return url[:-3] in _order(ctx.before, diff.host)
+    return False
+
+
+def _whole_host(diff: Difference) -> bool:
+    return diff.section == "hosts" and len(diff.parts) == 2
+
+
+def order_follows(diff: Difference, ctx: Context) -> bool:
+    """A new order that only follows from endpoints of the same registry being replaced."""
+    return diff.field == "order" and any(
+        d.host == diff.host and d.endpoint is not None and d.field is None for d in ctx.differences)
+
+
+def default_folded(diff: Difference, ctx: Context) -> bool:
+    """The default tried a second time at the end; k3s folds such a last endpoint into the server."""
+    key = diff.endpoint or ""
+    return (diff.kind == "removed" and diff.field is None and " (" in key
+            and diff.host is not None and _is_upstream_key(diff.host, _endpoint_url(diff)))
+
+
+def docker_io_host(diff: Difference, ctx: Context) -> bool:
+    return (diff.kind == "removed" and diff.field is None
+            and ep_rules.url_hostport(_endpoint_url(diff)) == ep_rules.DOCKER_HUB)
+
+
+def empty_directory(diff: Difference, ctx: Context) -> bool:
+    """A registry entry that only repeats the default, kept because it hides `*`, disappeared."""
+    if diff.kind != "removed" or not _whole_host(diff) or WILDCARD not in ctx.before.hosts:
+        return False
+    host = ctx.before.hosts.get(diff.host or "")
+    return host is not None and len(host.endpoints) == 1 and not host.endpoints[0].has_tls()
+
+
+def implied_host(diff: Difference, ctx: Context) -> bool:
+    """A registry entry that appeared only because TLS is keyed by a host it also serves."""
+    if diff.kind != "added" or not _whole_host(diff):
+        return False
+    inner = host_differences(diff, ctx)
+    return bool(inner) and all(d.field in TLS_FIELDS for d in inner)
+
+
+def host_differences(diff: Difference, ctx: Context) -> list[Difference]:
+    """A registry added or removed as a whole, as the field changes of the list containerd uses
+    for it before and after (its own entry, `*`, or the default)."""
+    from .compare import differences
+    from .model import Host
+    from .resolve import host_list, semantics_of
+
+    name = diff.host or ""
+    before, _ = host_list(ctx.before, name, semantics_of(ctx.before))
+    after, _ = host_list(ctx.after, name, semantics_of(ctx.after))
+    return differences(Config(hosts={name: Host(name, tuple(before))}),
+                       Config(hosts={name: Host(name, tuple(after))}), keep_redundant=True)
+
+
+def any_tls_v3(diff: Difference, ctx: Context) -> bool:
+    return diff.field in TLS_FIELDS and ctx.target == "cri-v3"
+
+
+# --- reasons ---------------------------------------------------------------------------------
+
+R_REWRITE = "vanilla containerd has no rewrite; use --keep-rewrites for k3s's containerd"
+R_CREDENTIALS = "hosts.toml cannot hold credentials; pass --cri-config"
+R_KEY_ONLY = "a client key without a certificate cannot be loaded"
+R_FALLBACK_CRI = "legacy CRI mirrors always fall back to the upstream registry"
+R_FALLBACK_YAML = "registries.yaml disables fallback only globally (--no-default-endpoint)"
+R_WILDCARD_TLS_CRI = "legacy CRI has no wildcard TLS"
+R_WILDCARD_TLS_YAML = "k3s rebuilds _default from mirrors[\"*\"] and drops configs[\"*\"].tls"
+R_V3_TLS = "containerd 2.x removed registry.configs.<host>.tls; TLS must live in hosts.toml"
+R_HEADER = "only global headers exist outside hosts.toml"
+R_DIAL = "only hosts.toml has dial_timeout"
+R_CAPS = "mirrors are always pull+resolve outside hosts.toml"
+R_EXTRA_TLS = "one CA and one client pair per host:port outside hosts.toml"
+R_TLS_DISAGREE = "TLS is keyed by endpoint host:port; entries for this host disagree"
+R_HTTP_TLS = "legacy CRI ignores TLS on http endpoints"
+R_ROOT_PATH = "registries.yaml treats an empty or '/' path as /v2"
+R_EMPTY_DIR = "k3s writes no file for a registry without endpoints or settings"
+R_GLOBAL_HEADERS_YAML = "registries.yaml has no headers"
+R_GLOBAL_HEADERS_CERTS = "hosts.toml has only per-host headers; pass --cri-config to keep global headers"
+R_RELATIVE = "relative paths were resolved against /; written as absolute"
+R_IMPLIED_HOST = "legacy TLS is keyed by endpoint host and also applies to direct pulls from this host"
+R_IMPLIED_HOST_YAML = ("k3s makes every configs key a registry too, so TLS for a mirror host also applies to direct "
+                       "pulls from it")
+R_SKIP_FALSE = "registries.yaml can only write insecure_skip_verify: true"
+R_REWRITE_DEFAULT = "k3s never applies rewrites to the default endpoint"
+R_REWRITE_SHARED = "k3s shares one rewrite map among all endpoints of a mirror"
+R_ORDER_FOLLOWS = "the order changes only because endpoints of this registry were replaced (see above)"
+R_DOCKER_IO_HOST = "k3s turns the host docker.io into registry-1.docker.io in every endpoint"
+R_DEFAULT_FOLDED = "k3s folds a last endpoint equal to the default into the server, so it is tried once, not twice"
+
+_COMMON_OUTSIDE_HOSTS: list[tuple[Matcher, str]] = [
+    (header, R_HEADER),
+    (dial_timeout, R_DIAL),
+    (capabilities, R_CAPS),
+    (extra_tls, R_EXTRA_TLS),
+    (tls_disagrees, R_TLS_DISAGREE),
+]
+
+CANNOT_HOLD: dict[str, list[tuple[Matcher, str]]] = {
+    "certs-d": [
+        (order_follows, R_ORDER_FOLLOWS),
+        (rewrite, R_REWRITE),
+        (credentials, R_CREDENTIALS),
+        (global_headers, R_GLOBAL_HEADERS_CERTS),
+        (key_without_cert, R_KEY_ONLY),
+    ],
+    "registries-yaml": [
+        (order_follows, R_ORDER_FOLLOWS),
+        (rewrite_on_default, R_REWRITE_DEFAULT),
+        (rewrite, R_REWRITE_SHARED),
+        (docker_io_host, R_DOCKER_IO_HOST),
+        (default_folded, R_DEFAULT_FOLDED),
+        (fallback, R_FALLBACK_YAML),
+        (root_path, R_ROOT_PATH),
+        (wildcard_tls, R_WILDCARD_TLS_YAML),
+        (global_headers, R_GLOBAL_HEADERS_YAML),
+        (empty_directory, R_EMPTY_DIR),
+        (key_without_cert, R_KEY_ONLY),
+        (implied_host, R_IMPLIED_HOST_YAML),
+        (skip_verify_false, R_SKIP_FALSE),
+        *_COMMON_OUTSIDE_HOSTS,
+    ],
+    "cri": [
+        (order_follows, R_ORDER_FOLLOWS),
+        (rewrite, R_REWRITE),
+        (fallback, R_FALLBACK_CRI),
+        (any_tls_v3, R_V3_TLS),
+        (wildcard_tls, R_WILDCARD_TLS_CRI),
+        (tls_on_http, R_HTTP_TLS),
+        (relative_paths, R_RELATIVE),
+        (key_without_cert, R_KEY_ONLY),
+        (implied_host, R_IMPLIED_HOST),
+        *_COMMON_OUTSIDE_HOSTS,
+        (last_entry_lost, R_FALLBACK_CRI),
+    ],
+}
+
+
+def table_for(target: str) -> list[tuple[Matcher, str]]:
+    return CANNOT_HOLD["cri" if target.startswith("cri-") else target]
+
+
+def explain(diff: Difference, ctx: Context) -> str:
+    for matcher, reason in table_for(ctx.target):
+        if matcher(diff, ctx):
+            return reason
+    if _whole_host(diff):
+        reasons = list(dict.fromkeys(explain(inner, ctx) for inner in host_differences(diff, ctx)))
+        if reasons:
+            return "; ".join(reasons)
+    return UNEXPLAINED
+
+
+def losses(before: Config, after: Config, differences: list[Difference], source: str, target: str) -> list[Change]:
+    """The differences a conversion made, each with its reason, after the reader's own notes."""
+    ctx = Context(source, target, before, after, tuple(differences))
+    notes = [n for n in before.notes if n.targets is None or target in n.targets]
+    measured = [Change(d.path, d.kind, d.before, d.after, explain(d, ctx)) for d in differences]
+    return notes + measured

@@ -1,0 +1,151 @@
+"""The one model of registry configuration: what containerd will try, per registry, in order.
+
+Every reader turns its format into this model by that format's own runtime rules (k3s's for
+registries.yaml, containerd's legacy CRI rules, containerd's hosts.toml rules), and every
+writer renders it back. A registry (`Host`) is the ordered list of endpoints containerd tries
+for it, the last one included: the upstream registry when there is a fallback, whatever
+`server` says otherwise. `url` is the prefix containerd requests under (scheme, host, port and
+path, `/v2` already applied), so two configs that send the same requests compare equal.
+
+Readers never leave parser objects in the model; secrets never print (`repr=False`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from .errors import Problem
+
+#: capabilities in the order containerd documents them; models keep them in this order
+CAPABILITY_ORDER = ("pull", "resolve", "push", "referrers")
+MIRROR_CAPABILITIES = ("pull", "resolve")
+ALL_CAPABILITIES = ("pull", "resolve", "push")
+
+#: the url of the last entry of the `*` registry: the upstream of whatever registry an image names
+IMAGE_UPSTREAM = ""
+WILDCARD = "*"
+
+
+def ordered_capabilities(caps: object) -> tuple[str, ...]:
+    wanted = {str(c).lower() for c in caps}  # type: ignore[union-attr]
+    return tuple(c for c in CAPABILITY_ORDER if c in wanted)
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One host containerd tries: a mirror, a `server`, or the upstream registry."""
+
+    url: str
+    capabilities: tuple[str, ...] = MIRROR_CAPABILITIES
+    ca: tuple[str, ...] = ()
+    client: tuple[tuple[str, str], ...] = ()
+    skip_verify: bool | None = None
+    header: tuple[tuple[str, tuple[str, ...]], ...] = field(default=(), repr=False)
+    rewrite: tuple[tuple[str, str], ...] = ()
+    dial_timeout: str = ""
+
+    @property
+    def scheme(self) -> str:
+        return self.url.split("://", 1)[0] if "://" in self.url else ""
+
+    @property
+    def hostport(self) -> str:
+        """The endpoint host[:port]: what TLS and credentials are keyed by."""
+        if "://" not in self.url:
+            return ""
+        rest = self.url.split("://", 1)[1]
+        return rest.split("/", 1)[0]
+
+    @property
+    def prefix(self) -> str:
+        """The path prefix containerd puts before `/<repository>/…` ("" for the root)."""
+        if "://" not in self.url:
+            return "/v2"
+        rest = self.url.split("://", 1)[1]
+        return "/" + rest.split("/", 1)[1] if "/" in rest else ""
+
+    def has_tls(self) -> bool:
+        return bool(self.ca or self.client or self.skip_verify is not None)
+
+    def header_dict(self) -> dict[str, list[str]]:
+        return {k: list(v) for k, v in self.header}
+
+
+@dataclass(frozen=True, slots=True)
+class Host:
+    """A registry namespace (`docker.io`, `r.example.com:5000`, `*`) and the endpoints tried for it."""
+
+    name: str
+    endpoints: tuple[Endpoint, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Auth:
+    """Credentials for one endpoint host, as containerd's `configs.<host>.auth` holds them."""
+
+    username: str = ""
+    password: str = field(default="", repr=False)
+    auth: str = field(default="", repr=False)
+    identitytoken: str = field(default="", repr=False)
+
+    def as_dict(self) -> dict[str, str]:
+        return {"username": self.username, "password": self.password, "auth": self.auth,
+                "identitytoken": self.identitytoken}
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One difference between two models, or one thing a reader dropped or changed on the way in.
+
+    Reader notes carry `targets`: the formats the note concerns (None: every conversion).
+    """
+
+    path: str
+    kind: str
+    before: object
+    after: object
+    reason: str = ""
+    targets: frozenset[str] | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"path": self.path, "kind": self.kind, "before": self.before, "after": self.after,
+                "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Config:
+    """A whole registry configuration, whatever format it came from."""
+
+    hosts: dict[str, Host] = field(default_factory=dict)
+    auth: dict[str, Auth] = field(default_factory=dict)
+    headers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    config_path: str = ""
+    #: what the reader dropped or changed on the way in; `convert` reports them
+    notes: tuple[Change, ...] = ()
+    #: warnings found while reading (unknown keys, keys containerd ignores, ...)
+    problems: tuple[Problem, ...] = ()
+    #: the format the model was read from
+    source_format: str = ""
+
+    def with_(self, **changes: object) -> Config:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def host_path(name: str) -> str:
+    return f"hosts[{name!r}]"
+
+
+def endpoint_path(name: str, key: str) -> str:
+    return f"hosts[{name!r}].endpoints[{key!r}]"
+
+
+def endpoint_keys(endpoints: tuple[Endpoint, ...] | list[Endpoint]) -> list[str]:
+    """Names for a host's endpoints: the URL, `<upstream>` for the image's own registry, and a
+    ` (2)` suffix for a URL that is tried a second time."""
+    seen: dict[str, int] = {}
+    keys = []
+    for ep in endpoints:
+        base = ep.url or "<upstream>"
+        seen[base] = seen.get(base, 0) + 1
+        keys.append(base if seen[base] == 1 else f"{base} ({seen[base]})")
+    return keys

@@ -1,0 +1,82 @@
+"""Image references as containerd normalises them (`reference/docker.ParseNormalizedNamed`).
+
+`alpine:3` -> `docker.io/library/alpine:3`; `myhost/app` -> `docker.io/myhost/app:latest`;
+`host:5000/a/b@sha256:…` keeps its registry and digest. A first component is a registry only
+when a `/` follows it and it contains `.` or `:` or is `localhost` (SEMANTICS.md §1.5).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import InputError
+
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*"
+_PATH = re.compile(rf"^{_COMPONENT}(?:/{_COMPONENT})*$")
+_DOMAIN_PART = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN = re.compile(rf"^(?:{_DOMAIN_PART}(?:\.{_DOMAIN_PART})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?$")
+_TAG = re.compile(r"^[\w][\w.-]{0,127}$")
+_DIGEST = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$")
+DOCKER_HUB = "docker.io"
+
+
+@dataclass(frozen=True)
+class Reference:
+    registry: str
+    repository: str
+    tag: str = ""
+    digest: str = ""
+
+    @property
+    def object(self) -> str:
+        """What is asked for under /manifests/: the digest when there is one, else the tag."""
+        return self.digest or self.tag
+
+    @property
+    def name(self) -> str:
+        text = f"{self.registry}/{self.repository}"
+        if self.digest:
+            return f"{text}@{self.digest}"
+        return f"{text}:{self.tag}"
+
+
+def parse(text: str) -> Reference:
+    """The normalised reference of TEXT, as a user types it."""
+    original = text
+    if not text or len(text) > 4096 or any(c.isspace() for c in text):
+        raise InputError(f"{original!r} is not an image reference", fix="e.g. alpine:3 or ghcr.io/org/app:1.0")
+    digest = ""
+    if "@" in text:
+        text, digest = text.split("@", 1)
+        if not _DIGEST.match(digest):
+            raise InputError(f"{original!r} has an invalid digest", fix="use algorithm:hex, e.g. sha256:…")
+    slash = text.find("/")
+    first = text[:slash] if slash != -1 else ""
+    if slash == -1 or (not any(c in first for c in ".:") and first != "localhost" and first.lower() == first):
+        registry, remainder = DOCKER_HUB, text
+    else:
+        registry, remainder = first, text[slash + 1:]
+    if registry == "index.docker.io":
+        registry = DOCKER_HUB
+    tag = ""
+    colon = remainder.rfind(":")
+    if colon != -1 and "/" not in remainder[colon:]:
+        remainder, tag = remainder[:colon], remainder[colon + 1:]
+        if not _TAG.match(tag):
+            raise InputError(f"{original!r} has an invalid tag {tag!r}")
+    if registry == DOCKER_HUB and "/" not in remainder:
+        remainder = "library/" + remainder
+    if remainder != remainder.lower():
+        raise InputError(f"{original!r}: repository name must be lowercase")
+    if not _PATH.match(remainder):
+        raise InputError(f"{original!r} has an invalid repository name {remainder!r}")
+    if not _DOMAIN.match(registry):
+        raise InputError(f"{original!r} has an invalid registry {registry!r}")
+    if len(registry) + 1 + len(remainder) > 255:
+        raise InputError(f"{original!r}: repository name is longer than 255 characters")
+    if not tag and not digest:
+        tag = "latest"
+    if digest:
+        tag = ""
+    return Reference(registry=registry, repository=remainder, tag=tag, digest=digest)

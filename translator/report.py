@@ -1,0 +1,66 @@
+"""Rendering changes for people and scripts: loss reports, diffs and findings, secrets masked.
+
+Text is for a terminal, JSON follows SPEC.md's shape exactly, markdown is for a pull-request
+comment. Every value passes through `secrets.mask_at` and every line through
+`secrets.redact` before it is returned.
+"""
+
+from __future__ import annotations
+
+import json
+
+from . import secrets
+from .errors import Problem
+from .model import Change
+
+
+def masked(change: Change) -> dict[str, object]:
+    return {"path": change.path, "kind": change.kind,
+            "before": secrets.mask_at(change.path, change.before),
+            "after": secrets.mask_at(change.path, change.after),
+            "reason": change.reason}
+
+
+def as_json(changes: list[Change]) -> str:
+    document = {"lossless": not changes, "changes": [masked(c) for c in changes]}
+    return secrets.redact(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
+
+
+def _short(value: object) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, dict) and set(value) >= {"capabilities", "ca", "client"}:
+        return "(endpoint)"
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def loss_text(changes: list[Change], source: str, target: str) -> str:
+    if not changes:
+        return ""
+    lines = [f"registries-translator: {source} -> {target} changes or loses {len(changes)} "
+             f"thing{'s' if len(changes) != 1 else ''}:"]
+    for change in changes:
+        shown = masked(change)
+        lines.append(f"  {change.kind:<8} {change.path}: {_short(shown['before'])} -> {_short(shown['after'])}")
+        lines.append(f"           {change.reason}")
+    return secrets.redact("\n".join(lines)) + "\n"
+
+
+def loss_markdown(changes: list[Change], source: str, target: str) -> str:
+    if not changes:
+        return f"**registries-translator**: `{source}` -> `{target}` is lossless.\n"
+    lines = [f"**registries-translator**: `{source}` -> `{target}` changes or loses {len(changes)} "
+             f"thing{'s' if len(changes) != 1 else ''}.", "", "| change | path | reason |", "|---|---|---|"]
+    for change in changes:
+        lines.append(f"| {change.kind} | `{change.path}` | {change.reason} |")
+    return secrets.redact("\n".join(lines)) + "\n"
+
+
+def problems_text(problems: list[Problem] | tuple[Problem, ...]) -> str:
+    return "".join(secrets.redact(p.line()) + "\n" for p in problems)
+
+
+def problems_json(problems: list[Problem] | tuple[Problem, ...]) -> str:
+    document = {"problems": [p.as_dict() for p in problems]}
+    return secrets.redact(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"

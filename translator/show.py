@@ -1,0 +1,48 @@
+"""`show`: the model as YAML, the way the reader understood the input (secrets masked)."""
+
+from __future__ import annotations
+
+import yaml
+
+from . import secrets
+from .model import Config, Endpoint
+
+
+def endpoint_dict(endpoint: Endpoint) -> dict[str, object]:
+    data: dict[str, object] = {"url": endpoint.url or "(upstream of the image's registry)",
+                               "capabilities": list(endpoint.capabilities)}
+    if endpoint.ca:
+        data["ca"] = list(endpoint.ca)
+    if endpoint.client:
+        data["client"] = [list(pair) for pair in endpoint.client]
+    if endpoint.skip_verify is not None:
+        data["skip_verify"] = endpoint.skip_verify
+    if endpoint.header:
+        data["header"] = secrets.mask_headers(endpoint.header_dict())
+    if endpoint.rewrite:
+        data["rewrite"] = dict(endpoint.rewrite)
+    if endpoint.dial_timeout:
+        data["dial_timeout"] = endpoint.dial_timeout
+    return data
+
+
+def model_dict(config: Config) -> dict[str, object]:
+    data: dict[str, object] = {"format": config.source_format}
+    data["hosts"] = {name: [endpoint_dict(e) for e in host.endpoints] for name, host in config.hosts.items()}
+    if config.auth:
+        data["auth"] = {k: secrets.mask_auth({f: v for f, v in a.as_dict().items() if v})
+                        for k, a in config.auth.items()}
+    if config.headers:
+        data["headers"] = secrets.mask_headers({k: list(v) for k, v in config.headers.items()})
+    if config.config_path:
+        data["config_path"] = config.config_path
+    if config.notes:
+        data["dropped_or_changed"] = [f"{n.path}: {n.reason}" for n in config.notes]
+    return data
+
+
+def render(config: Config) -> str:
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    text = yaml.dump(model_dict(config), Dumper=dumper, sort_keys=False, default_flow_style=False,
+                     allow_unicode=True, width=120)
+    return secrets.redact(text)
