@@ -57,11 +57,13 @@ def endpoint_meaning(endpoint: Endpoint) -> dict[str, object]:
     }
 
 
-def meaning(config: Config, keep_redundant: bool = False) -> dict[str, dict]:
-    """The comparable form of CONFIG."""
+def meaning(config: Config, keep_redundant: bool = False, only: set[str] | None = None) -> dict[str, dict]:
+    """The comparable form of CONFIG (of the registries in ONLY, when given)."""
     hosts: dict[str, dict] = {}
     wildcard = config.hosts.get(WILDCARD)
     for name, host in config.hosts.items():
+        if only is not None and name not in only:
+            continue
         if not keep_redundant and _redundant(name, host, wildcard):
             continue
         keys = endpoint_keys(host.endpoints)
@@ -125,6 +127,37 @@ def render_path(parts: tuple[str, ...]) -> str:
     return out
 
 
+def _unequal_parts(before: dict, after: dict) -> list[tuple[tuple[str, ...], object, object]]:
+    """The (path, before, after) of each registry, credential table or header set that differs,
+    so that deepdiff only walks what changed (a fleet differs in a few places, not everywhere)."""
+    parts: list[tuple[tuple[str, ...], object, object]] = []
+    for section in ("hosts", "auth", "headers"):
+        old, new = before[section], after[section]
+        if old == new:
+            continue
+        gone = {k: v for k, v in old.items() if k not in new}
+        came = {k: v for k, v in new.items() if k not in old}
+        if gone or came:
+            parts.append(((section,), gone, came))
+        for key in old:
+            if key in new and old[key] != new[key]:
+                parts.append(((section, key), old[key], new[key]))
+    return parts
+
+
+def _changed_paths(prefix: tuple[str, ...], old: object, new: object) -> list[list[object]]:
+    """Where OLD and NEW (found at PREFIX) differ. Credentials and global headers are flat tables
+    compared here directly; registries are nested, and deepdiff (imported only then) finds the
+    fields that differ in them."""
+    if prefix[0] != "hosts" and isinstance(old, dict) and isinstance(new, dict):
+        keys = list(old) + [k for k in new if k not in old]
+        return [[*prefix, k] for k in keys if old.get(k) != new.get(k)]
+    from deepdiff import DeepDiff
+
+    diff = DeepDiff(old, new, view="tree", verbose_level=2, threshold_to_diff_deeper=0)
+    return [[*prefix, *level.path(output_format="list")] for levels in diff.values() for level in levels]
+
+
 def _granularity(parts: list[object]) -> tuple[str, ...]:
     names = tuple(str(p) for p in parts)
     if names[0] == "hosts":
@@ -150,17 +183,23 @@ def _empty(value: object) -> bool:
 
 
 def differences(a: Config, b: Config, keep_redundant: bool = False) -> list[Difference]:
-    """How B differs from A, or [] when they mean the same."""
-    before, after = meaning(a, keep_redundant), meaning(b, keep_redundant)
+    """How B differs from A, or [] when they mean the same.
+
+    Registries whose entries are identical objects on both sides are skipped before anything
+    is built (a fleet converts mostly unchanged); the rest are compared by meaning.
+    """
+    names = list(a.hosts) + [n for n in b.hosts if n not in a.hosts]
+    changed = {n for n in names if a.hosts.get(n) != b.hosts.get(n)}
+    if not changed and a.auth == b.auth and a.headers == b.headers:
+        return []
+    only = None if WILDCARD in changed else changed
+    before, after = meaning(a, keep_redundant, only), meaning(b, keep_redundant, only)
     if before == after:
         return []
-    from deepdiff import DeepDiff
-
-    diff = DeepDiff(before, after, view="tree", verbose_level=2, threshold_to_diff_deeper=0)
     groups: dict[tuple[str, ...], None] = {}
-    for levels in diff.values():
-        for level in levels:
-            groups.setdefault(_granularity(level.path(output_format="list")), None)
+    for prefix, old, new in _unequal_parts(before, after):
+        for path in _changed_paths(prefix, old, new):
+            groups.setdefault(_granularity(path), None)
     found = []
     for parts in sorted(groups, key=lambda p: _sort_key(p, before, after)):
         old, new = _lookup(before, parts), _lookup(after, parts)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from . import compare, cri_config, files, formats, losses
+from . import compare, files, formats, losses
 from .errors import InputError
 from .formats import ReadOptions, Rendered
 from .model import Change, Config
@@ -55,6 +55,8 @@ def convert_model(model: Config, options: ConvertOptions, cri_existing: str | No
     rendered = formats.render(model, options.to, keep_rewrites=options.keep_rewrites)
     cri_text = None
     if options.to == "certs-d" and options.cri_config:
+        from . import cri_config
+
         cri_text = cri_config.for_tree(cri_existing, options.cri_config, config_path_for(options),
                                        model.auth, model.headers)
     flavor = "k3s" if options.keep_rewrites else "vanilla"

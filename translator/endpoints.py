@@ -211,8 +211,14 @@ def k3s_normalize(endpoint: str) -> K3sEndpoint:
 
 def hosts_entry_url(key: str, override: bool) -> str:
     """containerd `parseHostConfig`: the canonical URL of a `[host."…"]` key or `server`."""
+    return hosts_entry(key, override)[0]
+
+
+def hosts_entry(key: str, override: bool) -> tuple[str, str]:
+    """(canonical URL, the path as written) of a `[host."…"]` key or `server`."""
     raw = key if key.startswith("http") else "https://" + key
     url = gourl.parse(raw)
+    written = url.path
     if url.path:
         path = gourl.clean_path(url.path)
         if not path.endswith("/v2") and not override:
@@ -222,7 +228,7 @@ def hosts_entry_url(key: str, override: bool) -> str:
     _checked_host(url.host, f"host {key!r}")
     if url.scheme not in ("http", "https"):
         raise InputError(f"host {key!r} has scheme {url.scheme!r}", fix="use http:// or https://")
-    return canonical_url(url.scheme, url.host, path)
+    return canonical_url(url.scheme, url.host, path), written
 
 
 def hosts_key_for(url: str) -> tuple[str, bool]:

@@ -14,7 +14,6 @@ import contextlib
 import os
 import stat
 import sys
-import tempfile
 from dataclasses import dataclass, field
 
 from .errors import InputError
@@ -166,7 +165,13 @@ def atomic_write(path: str, data: bytes, mode: int = 0o644, backup: bool = False
     return backup_path
 
 
-def _replace(target: str, data: bytes, mode: int) -> None:
+_FSYNC_EACH = 64
+
+
+def _stage(target: str, data: bytes, mode: int, fsync: bool = True) -> str:
+    """DATA in a temporary file beside TARGET (same directory, so the rename is atomic)."""
+    import tempfile
+
     directory = os.path.dirname(target) or "."
     fd, temp = tempfile.mkstemp(prefix="." + os.path.basename(target) + ".", suffix=".tmp", dir=directory)
     try:
@@ -174,13 +179,24 @@ def _replace(target: str, data: bytes, mode: int) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if fsync:
+                os.fsync(handle.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    return temp
+
+
+def _replace(target: str, data: bytes, mode: int) -> None:
+    temp = _stage(target, data, mode)
+    try:
         os.replace(temp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
-    _fsync_dir(directory)
+    _fsync_dir(os.path.dirname(target) or ".")
 
 
 def _fsync_dir(directory: str) -> None:
@@ -254,11 +270,27 @@ def write_tree(root: str, files: dict[str, tuple[str, int]], force: bool = False
     result = TreeWrite()
     os.makedirs(root, mode=0o755, exist_ok=True)
     wanted = {os.path.join(root, rel) for rel in files}
-    for directory, target, data, mode in plan:
-        if not os.path.isdir(directory):
-            os.mkdir(directory, 0o755)
-        _replace(target, data, mode)
-        result.written.append(target)
+    staged: list[tuple[str, str]] = []
+    try:
+        for directory, target, data, mode in plan:
+            if not os.path.isdir(directory):
+                os.mkdir(directory, 0o755)
+            staged.append((_stage(target, data, mode, fsync=len(plan) <= _FSYNC_EACH), target))
+        if len(plan) > _FSYNC_EACH:
+            os.sync()  # one flush for a whole fleet instead of one fsync per file
+        for temp, target in staged:
+            os.replace(temp, target)
+            result.written.append(target)
+    finally:
+        for temp, target in staged:
+            if target not in result.written:
+                with contextlib.suppress(OSError):
+                    os.unlink(temp)
+    if len(plan) > _FSYNC_EACH:
+        os.sync()
+    else:
+        for directory in {os.path.dirname(t) for t in result.written} | {root}:
+            _fsync_dir(directory)
     result.removed = _remove_stale(root, wanted)
     return result
 

@@ -9,6 +9,7 @@ ported here rather than approximated.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -97,8 +98,11 @@ def parse(raw: str) -> GoURL:
     return url
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _parse(raw: str) -> GoURL:
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in raw):
+    if _CONTROL.search(raw):
         raise URLError("invalid control character in URL")
     url = GoURL()
     if raw == "*":
@@ -127,20 +131,17 @@ def _parse(raw: str) -> GoURL:
     return url
 
 
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
 def _get_scheme(raw: str) -> tuple[str, str]:
-    for i, c in enumerate(raw):
-        if c.isascii() and c.isalpha():
-            continue
-        if c.isascii() and (c.isdigit() or c in "+-."):
-            if i == 0:
-                return "", raw
-            continue
-        if c == ":":
-            if i == 0:
-                raise URLError("missing protocol scheme")
-            return raw[:i], raw[i + 1:]
+    """Go's getScheme: letters first, then letters, digits, + - .; up to a colon."""
+    if raw.startswith(":"):
+        raise URLError("missing protocol scheme")
+    match = _SCHEME.match(raw)
+    if match is None:
         return "", raw
-    return "", raw
+    return raw[:match.end() - 1], raw[match.end():]
 
 
 def _parse_authority(authority: str) -> tuple[str | None, str]:
@@ -213,9 +214,13 @@ def _should_escape(c: str, mode: str) -> bool:
     return not (mode == "fragment" and c in "!()*")
 
 
+# a host needs no escaping when it has none of the ASCII characters Go escapes in hosts
+_PLAIN_HOST = re.compile(r"[^\x00-\x20#%/?@\\^`{|}\x7f]*")
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9\-._~/!$&'()*+,;=:@]*")
+
+
 def _unescape(s: str, mode: str) -> str:
-    if "%" not in s and not (mode in ("host", "zone") and any(_should_escape(c, mode) for c in s
-                                                              if ord(c) < 0x80)):
+    if "%" not in s and (mode not in ("host", "zone") or _PLAIN_HOST.fullmatch(s)):
         return s
     out = bytearray()
     i = 0
@@ -249,6 +254,10 @@ def _valid_encoded(s: str) -> bool:
 
 def escape(s: str, mode: str) -> str:
     """`url.PathEscape`-style escaping for MODE (path, host, fragment)."""
+    if mode == "path" and _PLAIN_PATH.fullmatch(s):
+        return s
+    if mode == "host" and _PLAIN_HOST.fullmatch(s):
+        return s
     out = []
     for ch in s:
         if ch == " " and mode == "query":

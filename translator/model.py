@@ -149,3 +149,8 @@ def endpoint_keys(endpoints: tuple[Endpoint, ...] | list[Endpoint]) -> list[str]
         seen[base] = seen.get(base, 0) + 1
         keys.append(base if seen[base] == 1 else f"{base} ({seen[base]})")
     return keys
+
+
+def sorted_hosts(config: Config) -> list[tuple[str, Host]]:
+    """Registries in a stable order for writers: by name, `*` last."""
+    return sorted(config.hosts.items(), key=lambda item: (item[0] == WILDCARD, item[0]))

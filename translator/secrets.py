@@ -7,6 +7,7 @@ registries.yaml, a containerd config) keep the real values: they are the payload
 
 from __future__ import annotations
 
+import functools
 import re
 
 MASK = "***"
@@ -31,10 +32,15 @@ def remember(value: object) -> None:
 def redact(text: str) -> str:
     """Replace every remembered secret (as a whole token), and the password of any URL
     userinfo, by `***`: the last net under every line the tool prints."""
-    for value in sorted(_seen, key=len, reverse=True):
-        if value in text:
-            text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(value)}(?![A-Za-z0-9])", MASK, text)
+    if _seen:
+        text = _secrets_pattern(frozenset(_seen)).sub(MASK, text)
     return _USERINFO.sub(lambda m: m.group(1) + MASK + "@", text)
+
+
+@functools.lru_cache(maxsize=4)
+def _secrets_pattern(values: frozenset[str]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(v) for v in sorted(values, key=len, reverse=True))
+    return re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])")
 
 
 _USERINFO = re.compile(r"(://[^/@\s:]*:)[^/@\s]*@")

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from .. import files
 from ..errors import InputError
 from ..model import Config
-from . import certs_d, cri_toml, registries_yaml
+
+CRI_FORMATS = ("cri-v1", "cri-v2", "cri-v3")
 
 FORMATS = ("registries-yaml", "cri-v1", "cri-v2", "cri-v3", "certs-d")
 SINGLE_FILE = ("registries-yaml", "cri-v1", "cri-v2", "cri-v3")
@@ -55,10 +56,14 @@ def detect_text(text: str, name: str) -> str:
     toml_tree = None
     with contextlib.suppress(tomllib.TOMLDecodeError):
         toml_tree = tomllib.loads(text)
+    if toml_tree is not None:
+        from . import cri_toml
     if toml_tree and ("version" in toml_tree or "plugins" in toml_tree):
         return cri_toml.detect(toml_tree, name)
-    yaml_root = _yaml_mapping(text)
     extension = os.path.splitext(name)[1].lower()
+    if toml_tree is None and extension != ".toml":
+        return "registries-yaml"  # not TOML: the YAML reader reports what is wrong with it, if anything
+    yaml_root = _yaml_mapping(text)
     if toml_tree is not None and yaml_root:
         raise InputError("the file is valid TOML and valid YAML; cannot tell which format it is",
                          file=name, fix="pass --from")
@@ -71,8 +76,12 @@ def detect_text(text: str, name: str) -> str:
     if yaml_root:
         return "registries-yaml"
     if extension == ".toml":
+        from . import cri_toml
+
         cri_toml.parse_toml(text, name)  # raises the TOML error with its line
     if extension in (".yaml", ".yml"):
+        from . import registries_yaml
+
         registries_yaml.read(text, name)  # raises the YAML error with its line
     raise InputError("neither a registries.yaml (YAML) nor a containerd config.toml (TOML)", file=name,
                      fix="pass --from to see the parser's error")
@@ -99,8 +108,12 @@ def detect(path: str, text: str | None = None) -> str:
 def read_text(text: str, fmt: str, name: str, options: ReadOptions = ReadOptions()) -> Config:
     """The model of TEXT in a single-file format FMT."""
     if fmt == "registries-yaml":
+        from . import registries_yaml
+
         return registries_yaml.read(text, name, no_default_endpoint=options.no_default_endpoint)
-    if fmt in cri_toml.FORMATS:
+    if fmt in CRI_FORMATS:
+        from . import cri_toml
+
         return cri_toml.read(text, name, fmt=fmt, flavor=options.flavor, load_tree=_load_config_path)
     raise InputError(f"{fmt} is a directory format", file=name, fix="pass a certs.d directory")
 
@@ -108,6 +121,8 @@ def read_text(text: str, fmt: str, name: str, options: ReadOptions = ReadOptions
 def _load_config_path(config_path: str) -> Config:
     """The hosts of the certs.d tree(s) a config.toml's `config_path` names: the first root that
     has a directory for a registry wins, `_default` included (SEMANTICS.md §2.1)."""
+    from . import certs_d
+
     hosts: dict = {}
     notes: list = []
     problems: list = []
@@ -128,6 +143,8 @@ def read(path: str, fmt: str | None = None, options: ReadOptions = ReadOptions()
     """The model of the configuration at PATH (a file, a certs.d directory, or `-`)."""
     check_format(fmt)
     if files.is_dir(path):
+        from . import certs_d
+
         if fmt not in (None, "certs-d"):
             raise InputError(f"is a directory, so it cannot be {fmt}", file=path, fix="pass --from certs-d")
         config = certs_d.read(files.read_tree(path), path, flavor=options.flavor)
@@ -145,12 +162,18 @@ def read(path: str, fmt: str | None = None, options: ReadOptions = ReadOptions()
 def render(config: Config, fmt: str, *, keep_rewrites: bool = False) -> Rendered:
     """CONFIG written out as FMT (certs-d files without the containerd config that goes beside them)."""
     if fmt == "registries-yaml":
+        from . import registries_yaml
+
         return Rendered(fmt, text=registries_yaml.write(config))
-    if fmt in cri_toml.FORMATS:
+    if fmt in CRI_FORMATS:
+        from . import cri_toml
+
         return Rendered(fmt, text=cri_toml.write(config, fmt, keep_rewrites=keep_rewrites))
     if fmt == "certs-d":
+        from . import certs_d
+
         flavor = "k3s" if keep_rewrites else "vanilla"
-        drop = config.source_format in cri_toml.FORMATS
+        drop = config.source_format in CRI_FORMATS
         return Rendered(fmt, files=certs_d.render(config, flavor=flavor, drop_http_tls=drop))
     raise InputError(f"unknown format {fmt!r}", fix="use one of " + ", ".join(FORMATS))
 
@@ -158,6 +181,8 @@ def render(config: Config, fmt: str, *, keep_rewrites: bool = False) -> Rendered
 def read_back(rendered: Rendered, options: ReadOptions, cri_text: str | None = None) -> Config:
     """The model of something this tool rendered, read without touching the disk."""
     if rendered.fmt == "certs-d":
+        from . import certs_d, cri_toml
+
         listing = files.listing_from_files({k: v for k, (v, _m) in rendered.files.items()})
         config = certs_d.read(listing, "(output)", flavor=options.flavor)
         if cri_text is not None:

@@ -38,9 +38,10 @@ from ..model import (
     Host,
     endpoint_path,
     host_path,
+    sorted_hosts,
 )
 from . import toml_lines, toml_out
-from .certs_d import toml_error
+from .toml_out import toml_error
 
 FORMATS = ("cri-v1", "cri-v2", "cri-v3")
 PLUGIN = {"cri-v1": "cri", "cri-v2": "io.containerd.grpc.v1.cri", "cri-v3": "io.containerd.cri.v1.images"}
@@ -454,11 +455,6 @@ def _implied_list(config: Config, name: str) -> list[str] | None:
     if any(ep_rules.url_hostport(u) == name for u in body):
         return body
     return [*body, ep_rules.legacy_upstream(name)]
-
-
-def sorted_hosts(config: Config) -> list[tuple[str, Host]]:
-    """Registries in a stable order for writers: by name, `*` last."""
-    return sorted(config.hosts.items(), key=lambda item: (item[0] == WILDCARD, item[0]))
 
 
 def mirror_endpoints(name: str, endpoints: tuple[Endpoint, ...], config: Config) -> list[str] | None:

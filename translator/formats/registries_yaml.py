@@ -37,9 +37,9 @@ from ..model import (
     Host,
     endpoint_path,
     host_path,
+    sorted_hosts,
 )
 from . import yaml_in
-from .cri_toml import sorted_hosts
 from .yaml_in import BOOL, NULL, Budget, line_of, mapping_items
 
 NAME = "registries-yaml"

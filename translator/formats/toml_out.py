@@ -10,10 +10,13 @@ the round-trip check makes any structural difference a bug that stops the write.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from functools import lru_cache
 
 import tomlkit
+
+from ..errors import InputError
 
 
 @lru_cache(maxsize=4096)
@@ -76,20 +79,29 @@ class StructureError(RuntimeError):
     """A generated document does not parse back to the data it was built from (a bug)."""
 
 
+@lru_cache(maxsize=65536)
+def loads(text: str) -> dict:
+    """tomllib.loads, remembered: a file written here is parsed once to verify it and once more
+    when the conversion reads its output back. Callers must not change the result."""
+    return tomllib.loads(text)
+
+
 def verified(text: str, expected: dict) -> str:
     """TEXT, after checking that TOML parses it back to exactly EXPECTED."""
     try:
-        parsed = tomllib.loads(text)
+        parsed = loads(text)
     except tomllib.TOMLDecodeError as exc:  # pragma: no cover - a bug, never user input
         raise StructureError(f"generated TOML does not parse: {exc}") from None
-    if parsed != _plain(expected):
+    if parsed != expected:
         raise StructureError("generated TOML does not hold the data it was built from")
     return text
 
 
-def _plain(data: object) -> object:
-    if isinstance(data, dict):
-        return {k: _plain(v) for k, v in data.items()}
-    if isinstance(data, list | tuple):
-        return [_plain(v) for v in data]
-    return data
+def toml_error(exc: tomllib.TOMLDecodeError, label: str) -> InputError:
+    message = str(exc)
+    line = None
+    match = re.search(r"\(at line (\d+), column \d+\)", message)
+    if match:
+        line = int(match.group(1))
+        message = message[:match.start()].strip()
+    return InputError(f"invalid TOML: {message}", file=label, line=line)
