@@ -17,12 +17,13 @@ from .errors import InputError, Problem, where_text
 from .model import WILDCARD, Config
 
 
-def _contacted(config: Config) -> set[str]:
-    hosts = set()
+def _contacted(config: Config) -> dict[str, set[str]]:
+    """{endpoint host: the registries that contact it}."""
+    hosts: dict[str, set[str]] = {}
     for host in config.hosts.values():
         for endpoint in host.endpoints:
             if endpoint.url:
-                hosts.add(endpoint.hostport)
+                hosts.setdefault(endpoint.hostport, set()).add(host.name)
     return hosts
 
 
@@ -37,16 +38,17 @@ def model_problems(config: Config, name: str) -> list[Problem]:
                                     f"no image reference names registry {registry!r}: a first component without "
                                     "'.' or ':' is a Docker Hub namespace", "use the registry's full host name"))
     for key in config.auth:
-        if key == WILDCARD or key in contacted or key in ep_rules.HUB_ALIASES or key == ep_rules.DOCKER_HUB:
+        if key == WILDCARD or key in ep_rules.HUB_ALIASES or key == ep_rules.DOCKER_HUB:
             continue
         host, _port = ep_rules.split_host_port(key)
-        same_host = sorted(c for c in contacted if ep_rules.split_host_port(c)[0] == host)
-        if same_host:
+        same_host = sorted(c for c in contacted if c != key and ep_rules.split_host_port(c)[0] == host)
+        only_itself = contacted.get(key, set()) <= {key}
+        if same_host and only_itself:
             where = where_text(name, key=f"configs.{key}.auth")
             problems.append(Problem("warning", "auth-keyed-by-registry", where,
                                     f"credentials keyed {key!r}, but the endpoint contacted is {same_host[0]!r}: "
                                     "credentials follow the endpoint host:port", f"key them {same_host[0]!r}"))
-        elif key in config.hosts:
+        elif key in config.hosts and key not in contacted:
             where = where_text(name, key=f"configs.{key}.auth")
             problems.append(Problem("warning", "auth-keyed-by-registry", where,
                                     f"credentials keyed by registry {key!r}, whose own host is never contacted "
@@ -93,7 +95,16 @@ def check_config(config: Config, path: str) -> list[Problem]:
     unique: dict[tuple[str, str, str], Problem] = {}
     for problem in found:
         unique.setdefault((problem.code, problem.where, problem.message), problem)
-    return list(unique.values())
+    return sorted(unique.values(), key=_position)
+
+
+def _position(problem: Problem) -> tuple[str, int]:
+    """Findings in file order: by file, then line (those without a line first)."""
+    where = problem.where
+    head, _, tail = where.rpartition(":")
+    if head and tail.isdigit():
+        return head, int(tail)
+    return where.split(": ", 1)[0], 0
 
 
 def check_path(path: str, fmt: str | None = None) -> list[Problem]:

@@ -50,7 +50,8 @@ def parse(text: str) -> Reference:
     if "@" in text:
         text, digest = text.split("@", 1)
         if not _DIGEST.match(digest):
-            raise InputError(f"{original!r} has an invalid digest", fix="use algorithm:hex, e.g. sha256:…")
+            raise InputError(f"image reference {original!r} has an invalid digest",
+                             fix="use algorithm:hex, e.g. sha256:…")
     slash = text.find("/")
     first = text[:slash] if slash != -1 else ""
     if slash == -1 or (not any(c in first for c in ".:") and first != "localhost" and first.lower() == first):
@@ -64,17 +65,17 @@ def parse(text: str) -> Reference:
     if colon != -1 and "/" not in remainder[colon:]:
         remainder, tag = remainder[:colon], remainder[colon + 1:]
         if not _TAG.match(tag):
-            raise InputError(f"{original!r} has an invalid tag {tag!r}")
+            raise InputError(f"image reference {original!r} has an invalid tag {tag!r}")
     if registry == DOCKER_HUB and "/" not in remainder:
         remainder = "library/" + remainder
     if remainder != remainder.lower():
-        raise InputError(f"{original!r}: repository name must be lowercase")
+        raise InputError(f"image reference {original!r}: repository name must be lowercase")
     if not _PATH.match(remainder):
-        raise InputError(f"{original!r} has an invalid repository name {remainder!r}")
+        raise InputError(f"image reference {original!r} has an invalid repository name {remainder!r}")
     if not _DOMAIN.match(registry):
-        raise InputError(f"{original!r} has an invalid registry {registry!r}")
+        raise InputError(f"image reference {original!r} has an invalid registry {registry!r}")
     if len(registry) + 1 + len(remainder) > 255:
-        raise InputError(f"{original!r}: repository name is longer than 255 characters")
+        raise InputError(f"image reference {original!r}: repository name is longer than 255 characters")
     if not tag and not digest:
         tag = "latest"
     if digest:

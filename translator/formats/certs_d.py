@@ -105,7 +105,7 @@ class _HostsFile:
         try:
             tree = toml_out.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise toml_error(exc, self.label) from None
+            raise toml_error(exc, self.label, text) from None
         self.text = text
         hosts = tree.get("host", None)
         if hosts is None:

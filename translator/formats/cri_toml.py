@@ -79,7 +79,7 @@ def parse_toml(text: str, name: str) -> dict:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise toml_error(exc, name) from None
+        raise toml_error(exc, name, text) from None
 
 
 def _dig(tree: dict, path: tuple[str, ...]) -> object:
@@ -134,9 +134,10 @@ class _Reader:
         line = toml_lines.line_of(self.lines, *path)
         return f"{self.name}:{line}" if line else self.name
 
-    def fail(self, path: tuple[str, ...], message: str, fix: str | None = None) -> InputError:
+    def fail(self, path: tuple[str, ...], message: str, fix: str | None = None,
+             code: str = "invalid-input") -> InputError:
         return InputError(message, file=self.name, line=toml_lines.line_of(self.lines, *self.base, *path),
-                          fix=fix)
+                          fix=fix, code=code)
 
     def table(self, value: object, path: tuple[str, ...]) -> dict:
         if value is None:
@@ -177,6 +178,8 @@ class _Reader:
     def section(self, tree: dict) -> _Registry:
         registry = _Registry()
         raw = self.table(_dig(tree, self.base), ())
+        # containerd folds `auths` in after reading `configs`, so they overwrite configs.<host>.auth
+        raw = {k: v for k, v in raw.items() if k != "auths"} | ({"auths": raw["auths"]} if "auths" in raw else {})
         for key, value in raw.items():
             if key == "config_path":
                 registry.config_path = self.string(value, (key,))
@@ -296,7 +299,8 @@ class _Reader:
             parsed = gourl.parse(key)
         except gourl.URLError:
             raise self.fail(path, f"auths key {key!r} does not parse as a URL: the CRI plugin fails to load",
-                            fix=f"write it as https://{key}, or move it to configs.\"{key}\".auth") from None
+                            fix=f"write it as https://{key}, or move it to configs.\"{key}\".auth",
+                            code="auths-deprecated") from None
         host = parsed.host if parsed.scheme else key
         if parsed.scheme and not parsed.host:
             self.warn("auths-deprecated", path, f"auths key {key!r} is read as scheme {parsed.scheme!r} with no "

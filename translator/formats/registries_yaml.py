@@ -123,6 +123,9 @@ class _Reader:
     def string(self, node: yaml.Node, what: str) -> str:
         self.budget.spend(node)
         if isinstance(node, yaml.ScalarNode):
+            if node.tag == BOOL:
+                raise self.fail(node, f"{what} is the boolean {node.value}, not text",
+                                fix=f'quote it ("{node.value}") if you mean the text')
             return "" if node.tag == NULL else node.value
         raise self.fail(node, f"{what} must be a string, not {_kind(node)}")
 

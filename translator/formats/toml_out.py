@@ -97,11 +97,15 @@ def verified(text: str, expected: dict) -> str:
     return text
 
 
-def toml_error(exc: tomllib.TOMLDecodeError, label: str) -> InputError:
+def toml_error(exc: tomllib.TOMLDecodeError, label: str, text: str = "") -> InputError:
+    """An InputError at the line tomllib names (the last line for "at end of document")."""
     message = str(exc)
     line = None
     match = re.search(r"\(at line (\d+), column \d+\)", message)
     if match:
         line = int(match.group(1))
         message = message[:match.start()].strip()
+    elif "(at end of document)" in message:
+        line = max(1, text.count("\n") + (0 if text.endswith("\n") else 1))
+        message = message.replace("(at end of document)", "").strip() + " at the end of the file"
     return InputError(f"invalid TOML: {message}", file=label, line=line)

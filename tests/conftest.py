@@ -1,0 +1,62 @@
+"""Shared helpers: run the command line as a user does, write small inputs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def text(self) -> str:
+        return self.out + self.err
+
+
+def run_tool(*args: str, cwd: str | None = None, stdin: str | None = None) -> Run:
+    """`python -m translator ARGS`, with no terminal and a clean environment."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRIES_TRANSLATOR")}
+    env["PYTHONPATH"] = ROOT
+    result = subprocess.run([sys.executable, "-m", "translator", *args], capture_output=True, text=True,
+                            cwd=cwd or ROOT, input=stdin, timeout=120, env=env)
+    return Run(result.returncode, result.stdout, result.stderr)
+
+
+@pytest.fixture
+def tool():
+    return run_tool
+
+
+@pytest.fixture
+def write(tmp_path):
+    """write("name", "text") -> path of a new file under the test's directory."""
+
+    def make(name: str, text: str, mode: int | None = None) -> str:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        if mode is not None:
+            os.chmod(path, mode)
+        return str(path)
+
+    return make
+
+
+def assert_clean_error(run: Run, *fragments: str) -> None:
+    """Exit 2, one `error:` line naming the problem, no traceback."""
+    assert run.code == 2, run.text
+    assert "Traceback" not in run.text, run.text
+    errors = [line for line in run.err.splitlines() if line.startswith("error: ")]
+    assert errors, run.err
+    for fragment in fragments:
+        assert fragment in run.err, (fragment, run.err)
