@@ -111,6 +111,8 @@ def check_path(path: str, fmt: str | None = None) -> list[Problem]:
     try:
         config = formats.read(path, fmt)
     except InputError as exc:
+        if exc.code == "invalid-input":
+            raise  # not a pitfall: input that cannot be read at all
         where = where_text(exc.file or path, exc.line)
         return [Problem("error", exc.code, where, exc.message, exc.fix or "")]
     return check_config(config, path)

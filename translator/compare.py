@@ -14,7 +14,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import endpoints as ep_rules
-from .model import WILDCARD, Config, Endpoint, Host, endpoint_keys
+from .model import (
+    ALL_CAPABILITIES,
+    IMAGE_UPSTREAM,
+    MIRROR_CAPABILITIES,
+    WILDCARD,
+    Config,
+    Endpoint,
+    Host,
+    endpoint_keys,
+)
 
 PULL_CAPABILITIES = ("pull", "resolve", "referrers")
 
@@ -23,11 +32,16 @@ def _upstreams(name: str) -> tuple[str, ...]:
     return (ep_rules.hosts_upstream(name), ep_rules.legacy_upstream(name))
 
 
+def _plain_upstream(endpoint: Endpoint) -> bool:
+    return (not endpoint.url and not endpoint.has_tls() and not endpoint.header and not endpoint.rewrite
+            and not endpoint.dial_timeout and {"pull", "resolve"} <= set(endpoint.capabilities))
+
+
 def _redundant(name: str, host: Host, wildcard: Host | None) -> bool:
     """True when the registry's entry sends exactly what it would without it: the default
     upstream alone when there is no `*`, or the `*` list itself when there is one."""
-    if name == WILDCARD:
-        return False
+    if name == WILDCARD:  # a `*` entry that is only the image's own upstream changes nothing
+        return len(host.endpoints) == 1 and _plain_upstream(host.endpoints[0])
     if wildcard is None:
         if len(host.endpoints) != 1:
             return False
@@ -86,6 +100,9 @@ class Difference:
     kind: str
     before: object
     after: object
+    #: "appeared" or "disappeared" when the registry has its own entry on one side only, and the
+    #: other side's list is the one containerd takes for it from `*` or the default
+    entry: str = ""
 
     @property
     def path(self) -> str:
@@ -205,6 +222,9 @@ def differences(a: Config, b: Config, keep_redundant: bool = False) -> list[Diff
         old, new = _lookup(before, parts), _lookup(after, parts)
         if parts[-1] == "order" and _order_explained(old, new):
             continue
+        if parts[0] == "hosts" and len(parts) == 2:
+            found.extend(_entry_differences(a, b, parts[1], "appeared" if _empty(old) else "disappeared"))
+            continue
         kind = "added" if _empty(old) else "removed" if _empty(new) else "changed"
         found.append(Difference(parts, kind, old, new))
     return found
@@ -222,6 +242,27 @@ def _sort_key(parts: tuple[str, ...], before: dict, after: dict) -> tuple:
             [k for k in (_lookup(after, ("hosts", host, "order")) or [])]
         return (section_rank, rank, 1, order.index(parts[3]) if parts[3] in order else 0, parts)
     return (section_rank, rank, 0 if len(parts) == 2 else 2, 0, parts)
+
+
+def effective_list(config: Config, name: str) -> list[Endpoint]:
+    """The endpoints containerd tries for registry NAME: its entry, else `*`, else the default
+    (for `*` itself: its entry, else just the image's own upstream)."""
+    from .resolve import host_list, semantics_of
+
+    semantics = semantics_of(config)
+    if name == WILDCARD:
+        found = config.hosts.get(WILDCARD)
+        caps = MIRROR_CAPABILITIES if semantics == "legacy" else ALL_CAPABILITIES
+        return list(found.endpoints) if found else [Endpoint(IMAGE_UPSTREAM, caps)]
+    return host_list(config, name, semantics)[0]
+
+
+def _entry_differences(a: Config, b: Config, name: str, entry: str) -> list[Difference]:
+    """A registry entry on one side only, as what changes in the list containerd uses for it."""
+    one_a = Config(hosts={name: Host(name, tuple(effective_list(a, name)))})
+    one_b = Config(hosts={name: Host(name, tuple(effective_list(b, name)))})
+    return [Difference(d.parts, d.kind, d.before, d.after, entry)
+            for d in differences(one_a, one_b, keep_redundant=True)]
 
 
 def _order_explained(old: object, new: object) -> bool:

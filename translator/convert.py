@@ -52,7 +52,8 @@ def config_path_for(options: ConvertOptions) -> str:
 def convert_model(model: Config, options: ConvertOptions, cri_existing: str | None = None) -> Conversion:
     """Render MODEL as the target format, read it back, and measure what changed."""
     formats.check_format(options.to)
-    rendered = formats.render(model, options.to, keep_rewrites=options.keep_rewrites)
+    rendered = formats.render(model, options.to, keep_rewrites=options.keep_rewrites,
+                              no_default_endpoint=options.no_default_endpoint)
     cri_text = None
     if options.to == "certs-d" and options.cri_config:
         from . import cri_config

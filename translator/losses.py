@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import endpoints as ep_rules
-from .compare import Difference
+from .compare import Difference, effective_list
 from .model import WILDCARD, Change, Config, endpoint_keys
 
 UNEXPLAINED = "unexplained change (a bug in registries-translator: please report it)"
@@ -39,8 +39,10 @@ def _endpoint_url(diff: Difference) -> str:
 
 
 def _order(config: Config, host: str | None) -> list[str]:
-    found = config.hosts.get(host or "")
-    return endpoint_keys(found.endpoints) if found else []
+    """The names of the endpoints containerd tries for HOST, in order (its entry, `*` or default)."""
+    if not host:
+        return []
+    return endpoint_keys(effective_list(config, host))
 
 
 def _is_upstream_key(host: str, key: str) -> bool:
@@ -79,10 +81,6 @@ def global_headers(diff: Difference, ctx: Context) -> bool:
 def key_without_cert(diff: Difference, ctx: Context) -> bool:
     return (diff.field == "client" and isinstance(diff.before, list)
             and any(pair and pair[0] == "" for pair in diff.before))
-
-
-def hub_host(diff: Difference, ctx: Context) -> bool:
-    return _whole_host(diff) and diff.host == ep_rules.DOCKER_HUB_HOST
 
 
 def fallback(diff: Difference, ctx: Context) -> bool:
@@ -172,10 +170,6 @@ def root_path(diff: Difference, ctx: Context) -> bool:
     return False
 
 
-def _whole_host(diff: Difference) -> bool:
-    return diff.section == "hosts" and len(diff.parts) == 2
-
-
 def order_follows(diff: Difference, ctx: Context) -> bool:
     """A new order that only follows from endpoints of the same registry being replaced."""
     return diff.field == "order" and any(
@@ -189,39 +183,38 @@ def default_folded(diff: Difference, ctx: Context) -> bool:
             and diff.host is not None and _is_upstream_key(diff.host, _endpoint_url(diff)))
 
 
+def repeated_endpoint(diff: Difference, ctx: Context) -> bool:
+    """The same URL tried a second time, which registries.yaml cannot say (k3s skips duplicates)."""
+    return diff.kind == "removed" and diff.field is None and " (" in (diff.endpoint or "")
+
+
 def docker_io_host(diff: Difference, ctx: Context) -> bool:
-    return (diff.kind == "removed" and diff.field is None
-            and ep_rules.url_hostport(_endpoint_url(diff)) == ep_rules.DOCKER_HUB)
+    """An endpoint on the host docker.io, which k3s reads as registry-1.docker.io (both sides)."""
+    if diff.endpoint is None:
+        return False
+    hostport = ep_rules.url_hostport(_endpoint_url(diff))
+    if diff.field in TLS_FIELDS and hostport == ep_rules.DOCKER_HUB_HOST:
+        return any(e.hostport == ep_rules.DOCKER_HUB for h in ctx.before.hosts.values() for e in h.endpoints)
+    if diff.field is not None:
+        return False
+    if diff.kind == "removed":
+        return hostport == ep_rules.DOCKER_HUB
+    before = effective_list(ctx.before, diff.host or "")
+    return (diff.kind == "added" and hostport == ep_rules.DOCKER_HUB_HOST
+            and any(e.hostport == ep_rules.DOCKER_HUB for e in before))
 
 
 def empty_directory(diff: Difference, ctx: Context) -> bool:
-    """A registry entry that only repeats the default, kept because it hides `*`, disappeared."""
-    if diff.kind != "removed" or not _whole_host(diff) or WILDCARD not in ctx.before.hosts:
-        return False
-    host = ctx.before.hosts.get(diff.host or "")
-    return host is not None and len(host.endpoints) == 1 and not host.endpoints[0].has_tls()
+    """A registry entry that hid `*` is gone, because nothing left in it could be written (only
+    its own upstream, settings registries.yaml cannot hold): `*` applies to that registry now."""
+    return diff.entry == "disappeared" and WILDCARD in ctx.before.hosts
 
 
 def implied_host(diff: Difference, ctx: Context) -> bool:
-    """A registry entry that appeared only because TLS is keyed by a host it also serves."""
-    if diff.kind != "added" or not _whole_host(diff):
-        return False
-    inner = host_differences(diff, ctx)
-    return bool(inner) and all(d.field in TLS_FIELDS for d in inner)
-
-
-def host_differences(diff: Difference, ctx: Context) -> list[Difference]:
-    """A registry added or removed as a whole, as the field changes of the list containerd uses
-    for it before and after (its own entry, `*`, or the default)."""
-    from .compare import differences
-    from .model import Host
-    from .resolve import host_list, semantics_of
-
-    name = diff.host or ""
-    before, _ = host_list(ctx.before, name, semantics_of(ctx.before))
-    after, _ = host_list(ctx.after, name, semantics_of(ctx.after))
-    return differences(Config(hosts={name: Host(name, tuple(before))}),
-                       Config(hosts={name: Host(name, tuple(after))}), keep_redundant=True)
+    """A registry got an entry of its own. Legacy CRI and registries.yaml only create entries from
+    keys (legacy TLS keyed by endpoint host, every k3s configs key), so a setting keyed by this
+    host now also applies to direct pulls from it."""
+    return diff.entry == "appeared"
 
 
 def any_tls_v3(diff: Difference, ctx: Context) -> bool:
@@ -245,7 +238,8 @@ R_EXTRA_TLS = "one CA and one client pair per host:port outside hosts.toml"
 R_TLS_DISAGREE = "TLS is keyed by endpoint host:port; entries for this host disagree"
 R_HTTP_TLS = "legacy CRI ignores TLS on http endpoints"
 R_ROOT_PATH = "registries.yaml treats an empty or '/' path as /v2"
-R_EMPTY_DIR = "k3s writes no file for a registry without endpoints or settings"
+R_EMPTY_DIR = ("k3s writes no file for a registry without endpoints or settings it can express, so `*` applies "
+               "to it instead")
 R_GLOBAL_HEADERS_YAML = "registries.yaml has no headers"
 R_GLOBAL_HEADERS_CERTS = "hosts.toml has only per-host headers; pass --cri-config to keep global headers"
 R_RELATIVE = "relative paths were resolved against /; written as absolute"
@@ -257,6 +251,7 @@ R_REWRITE_DEFAULT = "k3s never applies rewrites to the default endpoint"
 R_REWRITE_SHARED = "k3s shares one rewrite map among all endpoints of a mirror"
 R_ORDER_FOLLOWS = "the order changes only because endpoints of this registry were replaced (see above)"
 R_DOCKER_IO_HOST = "k3s turns the host docker.io into registry-1.docker.io in every endpoint"
+R_REPEATED = "k3s skips an endpoint that repeats another one, so a URL is tried once"
 R_DEFAULT_FOLDED = "k3s folds a last endpoint equal to the default into the server, so it is tried once, not twice"
 
 _COMMON_OUTSIDE_HOSTS: list[tuple[Matcher, str]] = [
@@ -281,6 +276,7 @@ CANNOT_HOLD: dict[str, list[tuple[Matcher, str]]] = {
         (rewrite, R_REWRITE_SHARED),
         (docker_io_host, R_DOCKER_IO_HOST),
         (default_folded, R_DEFAULT_FOLDED),
+        (repeated_endpoint, R_REPEATED),
         (fallback, R_FALLBACK_YAML),
         (root_path, R_ROOT_PATH),
         (wildcard_tls, R_WILDCARD_TLS_YAML),
@@ -315,10 +311,6 @@ def explain(diff: Difference, ctx: Context) -> str:
     for matcher, reason in table_for(ctx.target):
         if matcher(diff, ctx):
             return reason
-    if _whole_host(diff):
-        reasons = list(dict.fromkeys(explain(inner, ctx) for inner in host_differences(diff, ctx)))
-        if reasons:
-            return "; ".join(reasons)
     return UNEXPLAINED
 
 

@@ -55,7 +55,10 @@ def detect_text(text: str, name: str) -> str:
     """registries-yaml or cri-v*, from the content (and, when the content cannot tell, the name)."""
     toml_tree = None
     with contextlib.suppress(tomllib.TOMLDecodeError):
-        toml_tree = tomllib.loads(text)
+        try:
+            toml_tree = tomllib.loads(text)
+        except RecursionError:
+            raise InputError("nests too deeply", file=name) from None
     if toml_tree is not None:
         from . import cri_toml
     if toml_tree and ("version" in toml_tree or "plugins" in toml_tree):
@@ -159,12 +162,12 @@ def read(path: str, fmt: str | None = None, options: ReadOptions = ReadOptions()
     return read_text(text, fmt or detect(path, text), path, options)
 
 
-def render(config: Config, fmt: str, *, keep_rewrites: bool = False) -> Rendered:
+def render(config: Config, fmt: str, *, keep_rewrites: bool = False, no_default_endpoint: bool = False) -> Rendered:
     """CONFIG written out as FMT (certs-d files without the containerd config that goes beside them)."""
     if fmt == "registries-yaml":
         from . import registries_yaml
 
-        return Rendered(fmt, text=registries_yaml.write(config))
+        return Rendered(fmt, text=registries_yaml.write(config, no_default_endpoint))
     if fmt in CRI_FORMATS:
         from . import cri_toml
 

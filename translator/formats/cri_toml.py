@@ -20,7 +20,6 @@ Versions: 1 (no `version`, `[plugins.cri]`), 2 (1.x and 2.x), 3 and 4 (2.x).
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -41,7 +40,6 @@ from ..model import (
     sorted_hosts,
 )
 from . import toml_lines, toml_out
-from .toml_out import toml_error
 
 FORMATS = ("cri-v1", "cri-v2", "cri-v3")
 PLUGIN = {"cri-v1": "cri", "cri-v2": "io.containerd.grpc.v1.cri", "cri-v3": "io.containerd.cri.v1.images"}
@@ -76,10 +74,7 @@ def detect(tree: dict, name: str) -> str:
 
 
 def parse_toml(text: str, name: str) -> dict:
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise toml_error(exc, name, text) from None
+    return toml_out.parse(text, name)
 
 
 def _dig(tree: dict, path: tuple[str, ...]) -> object:
@@ -451,28 +446,34 @@ def read(text: str, name: str, *, fmt: str | None = None, flavor: str = "vanilla
 
 # --- writing ---------------------------------------------------------------------------------
 
-def _implied_list(config: Config, name: str) -> list[str] | None:
+def _legacy_result(name: str, written: list[str] | None) -> list[str]:
+    """What legacy CRI tries for NAME given the endpoint URLs written for it (None: no key, so
+    the default): the list, then the upstream unless an endpoint is on the registry's own host."""
+    urls = list(written or [])
+    if any(ep_rules.url_hostport(u) == name for u in urls):
+        return urls
+    return [*urls, ep_rules.legacy_upstream(name)]
+
+
+def _wildcard_body(config: Config) -> list[str] | None:
     star = config.hosts.get(WILDCARD)
     if star is None:
-        return [ep_rules.legacy_upstream(name)]
-    body = [e.url for e in star.endpoints if e.url != IMAGE_UPSTREAM]
-    if any(ep_rules.url_hostport(u) == name for u in body):
-        return body
-    return [*body, ep_rules.legacy_upstream(name)]
+        return None
+    return [e.url for e in star.endpoints if e.url != IMAGE_UPSTREAM]
 
 
 def mirror_endpoints(name: str, endpoints: tuple[Endpoint, ...], config: Config) -> list[str] | None:
     """The legacy endpoint list that makes containerd try ENDPOINTS for NAME, or None when the
-    registry needs no mirrors key at all."""
+    registry needs no mirrors key (legacy would try the same without one)."""
     urls = [e.url for e in endpoints]
     if name == WILDCARD:
         body = urls[:-1] if urls and urls[-1] == IMAGE_UPSTREAM else urls
         return [ep_rules.legacy_endpoint_text(u) for u in body]
-    if urls == _implied_list(config, name):
-        return None
     upstream = ep_rules.legacy_upstream(name)
     if urls and urls[-1] == upstream and not any(ep_rules.url_hostport(u) == name for u in urls[:-1]):
         urls = urls[:-1]
+    if _legacy_result(name, urls) == _legacy_result(name, _wildcard_body(config)):
+        return None
     return [ep_rules.legacy_endpoint_text(u) for u in urls]
 
 

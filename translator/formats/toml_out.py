@@ -86,6 +86,16 @@ def loads(text: str) -> dict:
     return tomllib.loads(text)
 
 
+def parse(text: str, label: str) -> dict:
+    """TEXT as TOML, or an InputError at the offending line (nesting too deep included)."""
+    try:
+        return loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise toml_error(exc, label, text) from None
+    except RecursionError:
+        raise InputError("TOML nests too deeply", file=label) from None
+
+
 def verified(text: str, expected: dict) -> str:
     """TEXT, after checking that TOML parses it back to exactly EXPECTED."""
     try:
