@@ -106,13 +106,50 @@ def _produce(case: str, case_dir: str, source: str, source_path: str) -> dict[st
     return {name: _portable(text, case_dir) for name, text in out.items()}
 
 
+DIFF = os.path.join(GOLDEN, "diff")
+
+
+def diff_cases() -> list[str]:
+    return sorted(d for d in os.listdir(DIFF) if os.path.isdir(os.path.join(DIFF, d)))
+
+
+def diff_sides(case: str) -> tuple[str, str]:
+    """The two configurations of a diff case: `a.*` and `b.*`, files or certs.d directories."""
+    names = sorted(os.listdir(os.path.join(DIFF, case)))
+    a = next(n for n in names if n == "a" or n.startswith("a."))
+    b = next(n for n in names if n == "b" or n.startswith("b."))
+    return os.path.join("golden", "diff", case, a), os.path.join("golden", "diff", case, b)
+
+
+def produce_diff(case: str) -> dict[str, str]:
+    """diff.txt, diff.md and diff.json of a diff case, computed now."""
+    from translator import diff
+
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        a, b = diff_sides(case)
+        result = diff.diff_paths(a, b)
+        return {"diff.txt": diff.render_text(result, a, b), "diff.md": diff.render_markdown(result, a, b),
+                "diff.json": diff.render_json(result)}
+    finally:
+        os.chdir(cwd)
+
+
 def expected_files(case: str) -> set[str]:
     case_dir = os.path.join(GOLDEN, case)
     return {n for n in os.listdir(case_dir) if n not in (*SOURCES, "about.md", "args")}
 
 
 def regenerate(selected: list[str]) -> None:
-    for case in selected or cases():
+    for case in diff_cases():
+        if selected and f"diff/{case}" not in selected:
+            continue
+        for name, text in produce_diff(case).items():
+            with open(os.path.join(DIFF, case, name), "w") as handle:
+                handle.write(text)
+        print(f"golden/diff/{case}")
+    for case in [c for c in selected if not c.startswith("diff/")] or ([] if selected else cases()):
         produced = produce(case)
         case_dir = os.path.join(GOLDEN, case)
         for stale in expected_files(case) - set(produced):

@@ -12,7 +12,18 @@ from translator import convert, formats
 from translator.formats import ReadOptions
 from translator.losses import UNEXPLAINED
 
-from .golden_driver import GOLDEN, TARGETS, args_of, cases, expected_files, options_for, produce, source_of
+from .golden_driver import (
+    GOLDEN,
+    TARGETS,
+    args_of,
+    cases,
+    diff_cases,
+    expected_files,
+    options_for,
+    produce,
+    produce_diff,
+    source_of,
+)
 
 CASES = cases()
 
@@ -71,3 +82,10 @@ def test_outputs_are_stable(case: str, target: str) -> None:
     again = convert.convert_model(back, options)
     assert convert.output_text(again) == convert.output_text(first)
     assert again.lossless, [c.as_dict() for c in again.changes]
+
+
+@pytest.mark.parametrize("case", diff_cases())
+def test_diff_case(case: str) -> None:
+    for name, text in produce_diff(case).items():
+        with open(os.path.join(GOLDEN, "diff", case, name)) as handle:
+            assert text == handle.read(), f"golden/diff/{case}/{name} differs (run `make golden` and review)"
