@@ -88,6 +88,9 @@ PITFALLS = [
     ("relative-cert-path", "warning", 'r.yaml\nconfigs:\n  m.example.com:\n    tls: {ca_file: certs/ca.pem}\n'),
     ("relative-cert-path", "warning", f'c.toml\n{V2}.configs."m.example.com".tls]\n  ca_file = "ca.pem"\n'),
     ("relative-cert-path", "warning", {"docker.io/hosts.toml": '[host."https://m.example.com"]\n  ca = "ca.pem"\n'}),
+    ("relative-cert-path", "error", {"docker.io/hosts.toml": '[host."https://m.example.com"]\n  ca = ""\n'}),
+    ("relative-cert-path", "error", {"docker.io/hosts.toml": '[host."https://m.example.com"]\n'
+                                                             '  client = ["/etc/c.pem", ""]\n'}),
     ("mirror-key-not-a-registry", "warning", f'c.toml\n{V2}.mirrors."my-app"]\n  endpoint = ["https://m.example.com"]\n'),
     ("missing-cert-file", "warning", 'r.yaml\nconfigs:\n  m.example.com:\n    tls: {ca_file: /nonexistent/ca.pem}\n'),
 ]

@@ -360,3 +360,20 @@ def test_unknown_keys_are_warnings_with_their_line(tool, write):
 def test_input_size_is_capped(tool, write):
     big = write("big.yaml", "mirrors: {}\n" + "#" * 2000 + "\n")
     assert_clean_error(tool("--max-bytes", "1000", "show", big), "larger than 1000 bytes")
+
+
+def test_a_lone_hosts_toml_is_read_as_its_host_directory(tool, write):
+    """check/show/resolve on one <host>/hosts.toml (what a pre-commit hook passes) read it as that
+    registry's directory, never as a containerd config.toml."""
+    path = write("certs.d/ghcr.io/hosts.toml", 'server = "https://ghcr.io"\n[host."https://m.example.com/cache"]\n'
+                 '  capabilities = ["pull", "resolve"]\n')
+    run = tool("resolve", "ghcr.io/org/app:1", "--config", path)
+    assert run.code == 0, run.text
+    assert "1. https://m.example.com/cache/v2" in run.out
+    assert "2. https://ghcr.io/v2" in run.out
+    run = tool("check", path)
+    assert run.code == 0 and "[path-gets-v2]" in run.out and f"{path}:2" in run.out, run.text
+    run = tool("show", "--from", "certs-d", path)
+    assert run.code == 0 and "ghcr.io:" in run.out, run.text
+    assert_clean_error(tool("show", "--from", "certs-d", path.replace("ghcr.io", "quay.io")), "no such file")
+    assert_clean_error(tool("show", "--from", "certs-d", path + ".d"), "no such directory")

@@ -209,22 +209,38 @@ def resolve(
 @app.command()
 @guarded
 def check(
-    src: Annotated[str, typer.Argument(help="A file, a certs.d directory, or - for standard input.")],
+    srcs: Annotated[list[str], typer.Argument(
+        metavar="SRC...",
+        help="Files, certs.d directories, or - for standard input; several at once for pre-commit hooks.")],
     from_: Annotated[str | None, typer.Option("--from", help="Source format: " + FORMAT_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON: {\"problems\": [...]}.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 on warnings too.")] = False,
 ) -> None:
-    """Lint a configuration for the known pitfalls (exit 1 on errors, or warnings with --strict)."""
+    """Lint a configuration for the known pitfalls (exit 1 on errors, or warnings with --strict).
+
+    With several sources every one is checked: an unreadable one prints its `error:` line and makes
+    the exit code 2, the others are still reported.
+    """
     from . import check as check_module
     from . import report as rep
 
-    problems = check_module.check_path(src, from_)
+    problems = []
+    unreadable = False
+    for src in srcs:
+        if len(srcs) == 1:
+            problems = check_module.check_path(src, from_)
+            break
+        try:
+            problems.extend(check_module.check_path(src, from_))
+        except InputError as exc:
+            err(f"error: {exc}\n")
+            unreadable = True
     if as_json:
         sys.stdout.write(rep.problems_json(problems))
     else:
         sys.stdout.write(rep.problems_text(problems))
         sys.stdout.write(check_module.summary(problems))
-    code = check_module.exit_code(problems, strict)
+    code = 2 if unreadable else check_module.exit_code(problems, strict)
     if code:
         raise typer.Exit(code)
 

@@ -126,6 +126,23 @@ def read_tree(path: str) -> Listing:
     return Listing(root, entries)
 
 
+def read_host_file(path: str) -> tuple[str, Listing]:
+    """A lone `<host>/hosts.toml` as the one-directory certs.d tree containerd would see, and the
+    name to report it under (pre-commit hooks pass hosts.toml files one by one)."""
+    host_dir = os.path.dirname(os.path.abspath(path))
+    if not os.path.isfile(path):
+        raise InputError("no such file", file=path)
+    try:
+        names, content, mode = _read_host_dir(host_dir)
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", file=path) from None
+    if content is None:
+        raise InputError("no such file", file=path)
+    label = os.path.dirname(os.path.dirname(path)) or "."
+    entry = DirEntry("dir", content, names, mode)
+    return label, Listing(os.path.dirname(host_dir), {os.path.basename(host_dir): entry})
+
+
 def _read_host_dir(path: str) -> tuple[tuple[str, ...], bytes | None, int | None]:
     names = []
     with os.scandir(path) as scan:

@@ -156,8 +156,15 @@ def read(path: str, fmt: str | None = None, options: ReadOptions = ReadOptions()
             config = config.with_(auth=beside.auth, headers=beside.headers,
                                   problems=config.problems + beside.problems)
         return config
+    if fmt in (None, "certs-d") and os.path.basename(path) == "hosts.toml":
+        from . import certs_d
+
+        label, listing = files.read_host_file(path)
+        return certs_d.read(listing, label, flavor=options.flavor)
     if fmt == "certs-d":
-        raise InputError("is not a directory", file=path, fix="pass the certs.d directory itself")
+        if not files.exists(path):
+            raise InputError("no such directory", file=path)
+        raise InputError("is not a directory", file=path, fix="pass the certs.d directory or one hosts.toml")
     text = files.read_text(path)
     return read_text(text, fmt or detect(path, text), path, options)
 

@@ -204,7 +204,12 @@ class _HostsFile:
         return ordered_capabilities(caps) if caps else ALL_CAPABILITIES
 
     def path_value(self, raw: str, path: tuple[str, ...], url: str) -> str:
-        if os.path.isabs(raw) or raw == "":
+        if raw == "":
+            self.warn("relative-cert-path", path, "an empty path resolves to the host directory itself: containerd "
+                      "fails to load it and every pull through this host fails", "remove it, or write the file's "
+                      "absolute path", severity="error")
+            return raw
+        if os.path.isabs(raw):
             return raw
         self.warn("relative-cert-path", path, f"{raw!r} is relative: containerd resolves it against the host "
                   "directory", "use an absolute path")
