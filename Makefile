@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test unit e2e lint golden bench fuzz clean
+.PHONY: run test unit e2e lint golden bench fuzz mutate clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,3 +46,7 @@ fuzz: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+
+## mutate: break each translation an e2e scenario covers and check that the scenario then fails (as root)
+mutate: $(STAMP)
+	$(BIN)/python -m tests.e2e.mutations
