@@ -232,6 +232,7 @@ class LoggingProxy:
 
     routes: dict[str, str] = field(default_factory=dict)
     log: list[str] = field(default_factory=list)
+    custom_headers: list[dict[str, str]] = field(default_factory=list)  # X-* request headers, per log line
     port: int = 0
 
     def start(self) -> LoggingProxy:
@@ -245,6 +246,7 @@ class LoggingProxy:
 
             def handle_any(self) -> None:
                 proxy.log.append(f"{self.command} {self.path}")
+                proxy.custom_headers.append({k: v for k, v in self.headers.items() if k.lower().startswith("x-")})
                 path = self.path.split("?", 1)[0]
                 target = None
                 for prefix in sorted(proxy.routes, key=len, reverse=True):
@@ -297,6 +299,7 @@ class LoggingProxy:
 
     def take(self) -> list[str]:
         taken, self.log[:] = list(self.log), []
+        self.custom_headers[:] = []
         return taken
 
 
