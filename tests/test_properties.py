@@ -206,3 +206,36 @@ def _tomlable(value):
     if isinstance(value, list):
         return [_tomlable(v) for v in value if v is not None]
     return value
+
+
+url_texts = st.one_of(
+    st.builds(lambda scheme, host, path: f"{scheme}://{host}{path}",
+              st.sampled_from(["http", "https", "HTTPS", "dummy", "h2+x.y-z"]),
+              st.one_of(hostnames, st.from_regex(r"[A-Za-z0-9.\-]{0,12}(:[0-9]{0,6})?", fullmatch=True)),
+              st.from_regex(r"(/[A-Za-z0-9._~%\-?#@:;]{0,8}){0,4}", fullmatch=True)),
+    st.text(alphabet="ab:/.-_~%?#@[]1", max_size=30),
+)
+
+
+@given(url_texts)
+def test_url_shortcut_agrees_with_gos_rules(raw: str) -> None:
+    """gourl.parse's shortcut for simple URLs gives what the general rules give."""
+    from translator import gourl
+
+    try:
+        expected = gourl.parse_general(raw)
+    except gourl.URLError:
+        expected = None
+    try:
+        got = gourl.parse(raw)
+    except gourl.URLError:
+        got = None
+    assert got == expected
+
+
+@given(st.text(max_size=40), st.text(max_size=40))
+def test_toml_keys_and_strings_hold_any_text(name: str, text: str) -> None:
+    """Every key and string written into a generated file reads back as exactly itself."""
+    import tomllib
+
+    assert tomllib.loads(f"{toml_out.key(name)} = {toml_out.string(text)}\n") == {name: text}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from . import gourl
 from .errors import InputError
@@ -64,6 +65,7 @@ def default_host(registry: str) -> str:
     return DOCKER_HUB_HOST if registry == DOCKER_HUB else registry
 
 
+@lru_cache(maxsize=65536)
 def valid_hostport(hostport: str) -> bool:
     """True for `host[:port]` and `[ipv6][:port]` with a port in 1-65535."""
     if not hostport or len(hostport) > 300:

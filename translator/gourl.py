@@ -88,8 +88,21 @@ class GoURL:
         return "".join(out)
 
 
+# scheme://host[:port]/path with nothing to unescape or validate further: what nearly every
+# registry endpoint looks like, and what Go's rules below turn into exactly these parts
+_SIMPLE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*)://([A-Za-z0-9.\-]+(?::[0-9]*)?)((?:/[A-Za-z0-9._~\-]*)*)")
+
+
 def parse(raw: str) -> GoURL:
     """`url.Parse(raw)`."""
+    simple = _SIMPLE.fullmatch(raw)
+    if simple is not None:
+        return GoURL(scheme=simple.group(1).lower(), host=simple.group(2), path=simple.group(3))
+    return parse_general(raw)
+
+
+def parse_general(raw: str) -> GoURL:
+    """`url.Parse(raw)` by the general rules (`parse` takes a shortcut for simple URLs)."""
     u, sep, frag = raw.partition("#")
     url = _parse(u)
     if sep:

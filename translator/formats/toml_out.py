@@ -4,8 +4,9 @@ parsed back with tomllib and compared with the data it was meant to hold before 
 Generated hosts.toml files are laid out like k3s's (a root table, a bare `[host]`, then one
 `[host."<url>"]` table per endpoint with indented keys) and a fleet converts thousands of
 them, so documents are assembled from tomlkit-rendered keys and values instead of building a
-tomlkit document per file (ten times slower). Nothing is quoted or escaped here by hand, and
-the round-trip check makes any structural difference a bug that stops the write.
+tomlkit document per file (ten times slower). The only thing quoted here is a string that needs
+no escaping at all (plain printable ASCII); everything else is escaped by tomlkit, and the
+round-trip check makes any structural difference a bug that stops the write.
 """
 
 from __future__ import annotations
@@ -18,15 +19,34 @@ import tomlkit
 
 from ..errors import InputError
 
+# printable ASCII without `"` or a backslash: a TOML basic string holds it as it is (TOML 1.0, "Basic strings")
+_PLAIN_STRING = re.compile(r'[\x20\x21\x23-\x5b\x5d-\x7e]*')
+_BARE_KEY = re.compile(r"[A-Za-z0-9_\-]+")
+
+
+def key(name: str) -> str:
+    """A TOML key: bare when TOML allows it, quoted (and escaped by tomlkit) otherwise."""
+    if _BARE_KEY.fullmatch(name):
+        return name
+    if _PLAIN_STRING.fullmatch(name):
+        return f'"{name}"'
+    return _escaped_key(name)
+
 
 @lru_cache(maxsize=4096)
-def key(name: str) -> str:
-    """A TOML key: bare when TOML allows it, quoted and escaped by tomlkit otherwise."""
+def _escaped_key(name: str) -> str:
     return tomlkit.key(name).as_string()
 
 
-@lru_cache(maxsize=8192)
 def string(text: str) -> str:
+    """A TOML basic string; tomlkit escapes anything beyond plain printable ASCII."""
+    if _PLAIN_STRING.fullmatch(text):
+        return f'"{text}"'
+    return _escaped(text)
+
+
+@lru_cache(maxsize=8192)
+def _escaped(text: str) -> str:
     return tomlkit.item(text).as_string()
 
 
