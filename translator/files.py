@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import stat
 import sys
 from dataclasses import dataclass, field
@@ -284,8 +285,9 @@ def write_tree(root: str, files: dict[str, tuple[str, int]], force: bool = False
         plan.append((directory, target, text.encode("utf-8"), mode))
     if problems:
         raise InputError("not written, nothing was changed:\n  " + "\n  ".join(problems), file=root)
+    if not os.path.lexists(root):
+        return _write_new_tree(root, plan)
     result = TreeWrite()
-    os.makedirs(root, mode=0o755, exist_ok=True)
     wanted = {os.path.join(root, rel) for rel in files}
     staged: list[tuple[str, str]] = []
     try:
@@ -310,6 +312,51 @@ def write_tree(root: str, files: dict[str, tuple[str, int]], force: bool = False
             _fsync_dir(directory)
     result.removed = _remove_stale(root, wanted)
     return result
+
+
+def _write_new_tree(root: str, plan: list[tuple[str, str, bytes, int]]) -> TreeWrite:
+    """A tree where nothing exists yet: built complete in a hidden sibling directory, flushed,
+    then renamed into place, so ROOT appears whole or not at all (and each file is written once,
+    under its own name, instead of through a temporary name)."""
+    import tempfile
+
+    root = os.path.abspath(root)
+    parent = os.path.dirname(root)
+    try:
+        if os.path.lexists(parent) and not os.path.isdir(parent):
+            raise InputError(f"{parent} is not a directory", file=root)
+        os.makedirs(parent, mode=0o755, exist_ok=True)
+        staging = tempfile.mkdtemp(prefix="." + os.path.basename(root) + ".", suffix=".tmp", dir=parent)
+    except OSError as exc:
+        raise InputError(f"cannot create it: {exc.strerror}", file=root) from None
+    try:
+        os.chmod(staging, 0o755)
+        each = len(plan) <= _FSYNC_EACH
+        for directory, target, data, mode in plan:
+            staged_dir = os.path.join(staging, os.path.basename(directory))
+            if not os.path.isdir(staged_dir):
+                os.mkdir(staged_dir, 0o755)
+            fd = os.open(os.path.join(staged_dir, os.path.basename(target)),
+                         os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+            with os.fdopen(fd, "wb") as handle:
+                os.fchmod(fd, mode)
+                handle.write(data)
+                handle.flush()
+                if each:
+                    os.fsync(fd)
+        if each:
+            for entry in {os.path.dirname(t) for _d, t, _b, _m in plan}:
+                _fsync_dir(os.path.join(staging, os.path.basename(entry)))
+        else:
+            os.sync()  # one flush for a whole fleet instead of one fsync per file
+        os.rename(staging, root)  # fails, changing nothing, if ROOT appeared meanwhile
+    except BaseException as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise InputError(f"not written, nothing was changed: {exc.strerror}", file=root) from None
+        raise
+    _fsync_dir(parent)
+    return TreeWrite(written=[target for _d, target, _b, _m in plan])
 
 
 def _remove_stale(root: str, wanted: set[str]) -> list[str]:
