@@ -257,7 +257,8 @@ def write_tree(root: str, files: dict[str, tuple[str, int]], force: bool = False
     on the way, or an existing file this tool did not generate (unless FORCE) stops the whole
     write. Generated hosts.toml files that are no longer part of the tree are removed.
     """
-    if os.path.lexists(root) and not os.path.isdir(root):
+    exists = os.path.lexists(root)
+    if exists and not os.path.isdir(root):
         raise InputError("exists and is not a directory", file=root)
     problems = []
     plan: list[tuple[str, str, bytes, int]] = []
@@ -268,6 +269,9 @@ def write_tree(root: str, files: dict[str, tuple[str, int]], force: bool = False
                              "directory", file=root)
         directory = os.path.join(root, parts[0])
         target = os.path.join(directory, parts[1])
+        if not exists:  # nothing below a root that does not exist yet
+            plan.append((directory, target, text.encode("utf-8"), mode))
+            continue
         if os.path.islink(directory) or os.path.islink(target):
             problems.append(f"{rel}: is a symlink; refusing to write through it")
             continue
@@ -285,7 +289,7 @@ def write_tree(root: str, files: dict[str, tuple[str, int]], force: bool = False
         plan.append((directory, target, text.encode("utf-8"), mode))
     if problems:
         raise InputError("not written, nothing was changed:\n  " + "\n  ".join(problems), file=root)
-    if not os.path.lexists(root):
+    if not exists:
         return _write_new_tree(root, plan)
     result = TreeWrite()
     wanted = {os.path.join(root, rel) for rel in files}
@@ -332,10 +336,12 @@ def _write_new_tree(root: str, plan: list[tuple[str, str, bytes, int]]) -> TreeW
     try:
         os.chmod(staging, 0o755)
         each = len(plan) <= _FSYNC_EACH
+        made: set[str] = set()
         for directory, target, data, mode in plan:
             staged_dir = os.path.join(staging, os.path.basename(directory))
-            if not os.path.isdir(staged_dir):
+            if staged_dir not in made:
                 os.mkdir(staged_dir, 0o755)
+                made.add(staged_dir)
             fd = os.open(os.path.join(staged_dir, os.path.basename(target)),
                          os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
             with os.fdopen(fd, "wb") as handle:
