@@ -124,8 +124,8 @@ def write(conversion: Conversion, options: ConvertOptions, force: bool = False) 
 
 def output_text(conversion: Conversion) -> str:
     """What `convert` prints on standard output when there is no -o."""
-    from .formats import certs_d
+    from .formats import certs_d_writer
 
     if conversion.rendered.fmt == "certs-d":
-        return certs_d.listing_text(conversion.rendered.files)
+        return certs_d_writer.listing_text(conversion.rendered.files)
     return conversion.rendered.text

@@ -50,7 +50,7 @@ def _is_upstream_key(host: str, key: str) -> bool:
         return True
     if host == WILDCARD:
         return False
-    from .formats.registries_yaml import default_url
+    from .formats.registries_yaml_writer import default_url
 
     try:
         k3s_default = default_url(host)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from . import compare, cri_config, files, losses, secrets
 from .errors import InputError
-from .formats import certs_d, cri_toml
+from .formats import certs_d, certs_d_writer, cri_toml
 from .model import Change, Config
 
 
@@ -46,7 +46,7 @@ def plan(config_file: str, certs_dir: str) -> Plan:
         reason = (f"already uses config_path = {section['config_path']!r}" if section.get("config_path")
                   else "has no legacy registry settings (mirrors, auths or configs.*.tls)")
         return Plan(config_file, certs_dir, fmt, model, text, text, nothing_to_do=reason)
-    tree_files = certs_d.render(model, drop_http_tls=True)
+    tree_files = certs_d_writer.render(model, drop_http_tls=True)
     new_text = cri_config.migrated(text, config_file, fmt, certs_dir, model.auth)
     listing = files.listing_from_files({k: v for k, (v, _m) in tree_files.items()})
     back = certs_d.read(listing, certs_dir)

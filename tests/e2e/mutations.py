@@ -32,14 +32,14 @@ class Mutation:
 
 
 MUTATIONS = (
-    Mutation("no-override-path", "hosts.toml entries lose override_path", "translator/formats/certs_d.py",
+    Mutation("no-override-path", "hosts.toml entries lose override_path", "translator/formats/certs_d_writer.py",
              '        if override:\n            lines.append(toml_out.assignment("override_path", True, "  "))\n'
              '            table["override_path"] = True\n',
              "", ("test_endpoint_path_becomes_override_path",)),
-    Mutation("no-ca", "hosts.toml loses the ca of an endpoint", "translator/formats/certs_d.py",
+    Mutation("no-ca", "hosts.toml loses the ca of an endpoint", "translator/formats/certs_d_writer.py",
              "    if endpoint.ca:\n", "    if False:\n",
              ("test_tls_with_a_private_ca", "test_migrate_keeps_requests_and_order")),
-    Mutation("no-client-pair", "hosts.toml loses the client certificate", "translator/formats/certs_d.py",
+    Mutation("no-client-pair", "hosts.toml loses the client certificate", "translator/formats/certs_d_writer.py",
              "    if endpoint.client:\n", "    if False:\n", ("test_tls_client_certificate",)),
     Mutation("no-credentials", "--cri-config and migrate write no configs.*.auth", "translator/cri_config.py",
              '"auth": {k: _auth_fields(a) for k, a in auth.items()}', '"auth": {}',
@@ -51,13 +51,13 @@ MUTATIONS = (
              '    return "_default" if name == "*" else name\n',
              '    return "_default" if name == "*" else ("index.docker.io" if name == "docker.io" else name)\n',
              ("test_docker_hub_mirror_over_http",)),
-    Mutation("reversed-order", "hosts.toml lists the mirrors in reverse order", "translator/formats/certs_d.py",
+    Mutation("reversed-order", "hosts.toml lists the mirrors in reverse order", "translator/formats/certs_d_writer.py",
              "    for entry in tables:\n", "    for entry in reversed(tables):\n",
              ("test_migrate_keeps_requests_and_order",)),
     Mutation("lost-legacy-path", "a legacy endpoint's path is read as /v2", "translator/endpoints.py",
              '    path = url.path or "/v2"\n', '    path = "/v2"\n', ("test_migrate_keeps_requests_and_order",)),
     Mutation("yaml-path-without-v2", "registries.yaml written without the /v2 that k3s needs",
-             "translator/formats/registries_yaml.py", "    return k3s_url(url)\n",
+             "translator/formats/registries_yaml_writer.py", "    return k3s_url(url)\n",
              '    return k3s_url(url).removesuffix("/v2")\n', ("test_certs_d_round_trip_through_registries_yaml",)),
 )
 

@@ -172,19 +172,19 @@ def read(path: str, fmt: str | None = None, options: ReadOptions = ReadOptions()
 def render(config: Config, fmt: str, *, keep_rewrites: bool = False, no_default_endpoint: bool = False) -> Rendered:
     """CONFIG written out as FMT (certs-d files without the containerd config that goes beside them)."""
     if fmt == "registries-yaml":
-        from . import registries_yaml
+        from . import registries_yaml_writer
 
-        return Rendered(fmt, text=registries_yaml.write(config, no_default_endpoint))
+        return Rendered(fmt, text=registries_yaml_writer.write(config, no_default_endpoint))
     if fmt in CRI_FORMATS:
-        from . import cri_toml
+        from . import cri_toml_writer
 
-        return Rendered(fmt, text=cri_toml.write(config, fmt, keep_rewrites=keep_rewrites))
+        return Rendered(fmt, text=cri_toml_writer.write(config, fmt, keep_rewrites=keep_rewrites))
     if fmt == "certs-d":
-        from . import certs_d
+        from . import certs_d_writer
 
         flavor = "k3s" if keep_rewrites else "vanilla"
         drop = config.source_format in CRI_FORMATS
-        return Rendered(fmt, files=certs_d.render(config, flavor=flavor, drop_http_tls=drop))
+        return Rendered(fmt, files=certs_d_writer.render(config, flavor=flavor, drop_http_tls=drop))
     raise InputError(f"unknown format {fmt!r}", fix="use one of " + ", ".join(FORMATS))
 
 

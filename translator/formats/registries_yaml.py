@@ -14,6 +14,7 @@ that k3s renders into hosts.toml, quirks included (SEMANTICS.md §4):
         tls: {ca_file: /etc/ssl/mirror.pem, insecure_skip_verify: false}
 
 Covers k3s v1.26+ (hosts.toml generation) and RKE2, which share the code.
+Writing is in registries_yaml_writer.py.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ from ..model import (
     Host,
     endpoint_path,
     host_path,
-    sorted_hosts,
 )
 from . import yaml_in
 from .yaml_in import BOOL, NULL, Budget, line_of, mapping_items
@@ -376,116 +376,3 @@ def _kind(node: yaml.Node) -> str:
 def read(text: str, name: str, *, no_default_endpoint: bool = False) -> Config:
     """The model k3s builds from a registries.yaml."""
     return _Reader(name, no_default_endpoint).read(text)
-
-
-# --- writing ---------------------------------------------------------------------------------
-
-def default_url(name: str) -> str:
-    """The Default endpoint k3s gives a registry key (the server it writes)."""
-    if name == WILDCARD:
-        return IMAGE_UPSTREAM
-    return ep_rules.k3s_normalize(name).url
-
-
-def k3s_url(url: str) -> str:
-    """What k3s makes of URL as an endpoint (docker.io becomes registry-1.docker.io, an empty
-    path /v2); "" stays "" (the image's own upstream)."""
-    if not url:
-        return url
-    return ep_rules.k3s_normalize(url).url
-
-
-def endpoint_text(url: str) -> str:
-    """An endpoint as registries.yaml can say it: written as k3s will read it, so that the
-    file says what k3s does (an empty path reads as /v2, docker.io as registry-1.docker.io)."""
-    return k3s_url(url)
-
-
-def tls_fields(endpoint: Endpoint) -> dict[str, object]:
-    tls: dict[str, object] = {}
-    if endpoint.ca:
-        tls["ca_file"] = endpoint.ca[0]
-    if endpoint.client:
-        cert, key = endpoint.client[0]
-        if cert:
-            tls["cert_file"] = cert
-            tls["key_file"] = key or cert
-    if endpoint.skip_verify:
-        tls["insecure_skip_verify"] = True
-    return tls
-
-
-def build_document(config: Config, no_default_endpoint: bool = False) -> dict[str, dict]:
-    """The registries.yaml document (plain data) that makes k3s build CONFIG's host lists
-    (under --disable-default-registry-endpoint when NO_DEFAULT_ENDPOINT)."""
-    mirrors: dict[str, dict] = {}
-    configs: dict[str, dict] = {}
-
-    def put_tls(key: str, endpoint: Endpoint) -> None:
-        fields = tls_fields(endpoint)
-        if fields and "tls" not in configs.get(key, {}):
-            configs.setdefault(key, {})["tls"] = fields
-
-    # a configs key makes k3s keep that registry's default even under no-default (a k3s quirk)
-    defaults: set[str] = set()
-    emitted: list[Endpoint] = []
-    keyed = set(config.auth) | {e.hostport for h in config.hosts.values() for e in h.endpoints if tls_fields(e)}
-    for name, host in sorted_hosts(config):
-        endpoints = list(host.endpoints)
-        target = default_url(name)
-        default = None
-        keeps_default = not no_default_endpoint or name in keyed or (bool(endpoints) and bool(tls_fields(
-            endpoints[-1])) and k3s_url(endpoints[-1].url) == target)
-        if keeps_default and endpoints and k3s_url(endpoints[-1].url) == target:
-            default = endpoints.pop()
-            defaults.add(name)
-            put_tls(name, default)  # configs[name] makes the entry, and its default keeps this config
-        written: dict[str, Endpoint] = {}  # k3s skips duplicates: the first of each URL is written
-        for endpoint in endpoints:
-            if endpoint.url:
-                written.setdefault(endpoint_text(endpoint.url), endpoint)
-        texts = list(written)
-        while default is not None and texts and texts[-1] == target:
-            texts.pop()  # k3s would fold a last endpoint equal to the default into the server
-        for text in texts:
-            put_tls(written[text].hostport, written[text])
-            emitted.append(written[text])
-        if texts:
-            entry: dict[str, object] = {"endpoint": texts}
-            rewrite = next((e.rewrite for e in endpoints if e.rewrite), ())
-            if rewrite:
-                entry["rewrite"] = dict(rewrite)
-            mirrors[name] = entry
-    hub_default = configs.get(ep_rules.DOCKER_HUB, {}).get("tls")
-    if hub_default and ep_rules.DOCKER_HUB_HOST not in configs and any(
-            e.hostport == ep_rules.DOCKER_HUB_HOST and not tls_fields(e) for e in emitted):
-        # k3s looks registry-1.docker.io endpoints up under that key first, then docker.io: an empty
-        # entry keeps docker.io's TLS off the endpoints that have none
-        configs[ep_rules.DOCKER_HUB_HOST] = {}
-    if (ep_rules.DOCKER_HUB in defaults and ep_rules.DOCKER_HUB in mirrors and ep_rules.DOCKER_HUB not in configs
-            and ep_rules.DOCKER_HUB_HOST in configs):
-        # without its own entry, docker.io's default would take registry-1.docker.io's settings
-        configs[ep_rules.DOCKER_HUB] = {}
-    for key, auth in sorted(config.auth.items()):
-        fields = {"username": auth.username, "password": auth.password, "auth": auth.auth,
-                  "identity_token": auth.identitytoken}
-        configs.setdefault(key, {})["auth"] = {k: v for k, v in fields.items() if v}
-    document: dict[str, dict] = {}
-    if mirrors:
-        document["mirrors"] = mirrors
-    if configs:
-        document["configs"] = {k: (v or None) for k, v in sorted(configs.items(),
-                                                                  key=lambda item: (item[0] == WILDCARD, item[0]))}
-    return document
-
-
-HEADER = "# Generated by registries-translator. Edit the source and convert again.\n"
-
-
-def write(config: Config, no_default_endpoint: bool = False) -> str:
-    """The registries.yaml text for CONFIG (YAML produced by PyYAML, never by templates)."""
-    document = build_document(config, no_default_endpoint)
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    body = yaml.dump(document, Dumper=dumper, sort_keys=False, default_flow_style=False,
-                     allow_unicode=True, width=1000) if document else "{}\n"
-    return HEADER + body
