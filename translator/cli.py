@@ -225,17 +225,17 @@ def check(
     from . import check as check_module
     from . import report as rep
 
-    problems = []
     unreadable = False
-    for src in srcs:
-        if len(srcs) == 1:
-            problems = check_module.check_path(src, from_)
-            break
-        try:
-            problems.extend(check_module.check_path(src, from_))
-        except InputError as exc:
-            err(f"error: {exc}\n")
-            unreadable = True
+    if len(srcs) == 1:
+        problems = check_module.check_path(srcs[0], from_)  # unreadable: `error:` and exit 2 (guarded)
+    else:
+        problems = []
+        for src in srcs:
+            try:
+                problems.extend(check_module.check_path(src, from_))
+            except InputError as exc:
+                err(f"error: {exc}\n")
+                unreadable = True
     if as_json:
         sys.stdout.write(rep.problems_json(problems))
     else:

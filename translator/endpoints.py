@@ -209,6 +209,14 @@ def k3s_normalize(endpoint: str) -> K3sEndpoint:
                        url=canonical_url(url.scheme, url.host, url.path), override=override)
 
 
+def k3s_default_url(registry: str) -> str:
+    """The Default endpoint k3s gives a registries.yaml key (the `server` it writes); for `*`,
+    "" (the image's own upstream)."""
+    if registry == "*":
+        return ""
+    return k3s_normalize(registry).url
+
+
 # --- hosts.toml ----------------------------------------------------------------------------
 
 def hosts_entry_url(key: str, override: bool) -> str:

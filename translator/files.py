@@ -193,17 +193,22 @@ def _stage(target: str, data: bytes, mode: int, fsync: bool = True) -> str:
     directory = os.path.dirname(target) or "."
     fd, temp = tempfile.mkstemp(prefix="." + os.path.basename(target) + ".", suffix=".tmp", dir=directory)
     try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            if fsync:
-                os.fsync(handle.fileno())
+        _fill(fd, data, mode, fsync)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
     return temp
+
+
+def _fill(fd: int, data: bytes, mode: int, fsync: bool) -> None:
+    """Give the new file FD its mode (exactly, whatever the umask) and DATA, then close it."""
+    os.fchmod(fd, mode)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        if fsync:
+            os.fsync(handle.fileno())
 
 
 def _replace(target: str, data: bytes, mode: int) -> None:
@@ -344,15 +349,10 @@ def _write_new_tree(root: str, plan: list[tuple[str, str, bytes, int]]) -> TreeW
                 made.add(staged_dir)
             fd = os.open(os.path.join(staged_dir, os.path.basename(target)),
                          os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
-            with os.fdopen(fd, "wb") as handle:
-                os.fchmod(fd, mode)
-                handle.write(data)
-                handle.flush()
-                if each:
-                    os.fsync(fd)
+            _fill(fd, data, mode, each)
         if each:
-            for entry in {os.path.dirname(t) for _d, t, _b, _m in plan}:
-                _fsync_dir(os.path.join(staging, os.path.basename(entry)))
+            for directory in made | {staging}:
+                _fsync_dir(directory)
         else:
             os.sync()  # one flush for a whole fleet instead of one fsync per file
         os.rename(staging, root)  # fails, changing nothing, if ROOT appeared meanwhile

@@ -50,10 +50,8 @@ def _is_upstream_key(host: str, key: str) -> bool:
         return True
     if host == WILDCARD:
         return False
-    from .formats.registries_yaml_writer import default_url
-
     try:
-        k3s_default = default_url(host)
+        k3s_default = ep_rules.k3s_default_url(host)
     except Exception:
         k3s_default = None
     return key in (ep_rules.hosts_upstream(host), ep_rules.legacy_upstream(host), k3s_default)

@@ -21,9 +21,7 @@ from ..errors import InputError
 from ..model import Config
 
 CRI_FORMATS = ("cri-v1", "cri-v2", "cri-v3")
-
-FORMATS = ("registries-yaml", "cri-v1", "cri-v2", "cri-v3", "certs-d")
-SINGLE_FILE = ("registries-yaml", "cri-v1", "cri-v2", "cri-v3")
+FORMATS = ("registries-yaml", *CRI_FORMATS, "certs-d")
 
 
 @dataclass(frozen=True)

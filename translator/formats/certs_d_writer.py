@@ -121,12 +121,10 @@ def render_host(host: Host, *, flavor: str = "vanilla", drop_http_tls: bool = Fa
 
 def render(config: Config, *, flavor: str = "vanilla", drop_http_tls: bool = False) -> dict[str, tuple[str, int]]:
     """{"<dir>/hosts.toml": (text, mode)} for every registry of CONFIG."""
-    from .registries_yaml_writer import default_url
-
     files: dict[str, tuple[str, int]] = {}
     for name, host in sorted_hosts(config):
         ep_rules.check_registry_name(name)
-        k3s_default = default_url(name) if flavor == "k3s" else None
+        k3s_default = ep_rules.k3s_default_url(name) if flavor == "k3s" else None
         rendered = render_host(host, flavor=flavor, drop_http_tls=drop_http_tls, k3s_default=k3s_default)
         if rendered is not None:
             files[f"{ep_rules.directory_for(name)}/hosts.toml"] = rendered

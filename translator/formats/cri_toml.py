@@ -41,7 +41,6 @@ from ..model import (
 )
 from . import toml_lines, toml_out
 
-FORMATS = ("cri-v1", "cri-v2", "cri-v3")
 PLUGIN = {"cri-v1": "cri", "cri-v2": "io.containerd.grpc.v1.cri", "cri-v3": "io.containerd.cri.v1.images"}
 VERSION_FORMAT = {0: "cri-v1", 1: "cri-v1", 2: "cri-v2", 3: "cri-v3", 4: "cri-v3"}
 REGISTRY_KEYS = ("config_path", "mirrors", "configs", "auths", "headers")

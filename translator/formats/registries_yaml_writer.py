@@ -12,19 +12,11 @@ import yaml
 
 from .. import endpoints as ep_rules
 from ..model import (
-    IMAGE_UPSTREAM,
     WILDCARD,
     Config,
     Endpoint,
     sorted_hosts,
 )
-
-
-def default_url(name: str) -> str:
-    """The Default endpoint k3s gives a registry key (the server it writes)."""
-    if name == WILDCARD:
-        return IMAGE_UPSTREAM
-    return ep_rules.k3s_normalize(name).url
 
 
 def k3s_url(url: str) -> str:
@@ -72,7 +64,7 @@ def build_document(config: Config, no_default_endpoint: bool = False) -> dict[st
     keyed = set(config.auth) | {e.hostport for h in config.hosts.values() for e in h.endpoints if tls_fields(e)}
     for name, host in sorted_hosts(config):
         endpoints = list(host.endpoints)
-        target = default_url(name)
+        target = ep_rules.k3s_default_url(name)
         default = None
         keeps_default = not no_default_endpoint or name in keyed or (bool(endpoints) and bool(tls_fields(
             endpoints[-1])) and k3s_url(endpoints[-1].url) == target)
