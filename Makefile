@@ -19,6 +19,7 @@ run: $(STAMP)
 ## test: lint, unit and golden tests, then the end-to-end tests against a real containerd
 test: $(STAMP)
 	$(BIN)/ruff check translator tests bench
+	$(BIN)/vermin --no-tips --violations --eval-annotations -t=3.9- translator
 	$(BIN)/python -m pytest -q
 
 ## unit: everything but the end-to-end tests
@@ -31,6 +32,7 @@ e2e: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check translator tests bench
+	$(BIN)/vermin --no-tips --violations --eval-annotations -t=3.9- translator
 
 ## golden: rewrite the expected files under golden/ for review (read `git diff golden/` before committing)
 golden: $(STAMP)

@@ -11,7 +11,7 @@ import functools
 import gc
 import sys
 from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, Optional, TypeVar
 
 import typer
 
@@ -82,7 +82,7 @@ def choice(value: str | None, allowed: tuple[str, ...], option: str) -> None:
 
 @app.callback()
 def main_options(
-    max_bytes: Annotated[int | None, typer.Option("--max-bytes", help="Largest input file to read, in bytes "
+    max_bytes: Annotated[Optional[int], typer.Option("--max-bytes", help="Largest input file to read, in bytes "
                                                   "(default 4 MiB).")] = None,
 ) -> None:
     if max_bytes is not None:
@@ -96,8 +96,8 @@ def main_options(
 def convert(
     src: Annotated[str, typer.Argument(help="A file, a certs.d directory, or - for standard input.")],
     to: Annotated[str, typer.Option("--to", help="Target format: " + FORMAT_HELP.split(" (")[0])],
-    from_: Annotated[str | None, typer.Option("--from", help="Source format: " + FORMAT_HELP)] = None,
-    output: Annotated[str | None, typer.Option("-o", "--output", help="Output file, or directory for certs-d "
+    from_: Annotated[Optional[str], typer.Option("--from", help="Source format: " + FORMAT_HELP)] = None,
+    output: Annotated[Optional[str], typer.Option("-o", "--output", help="Output file, or directory for certs-d "
                                                "(default: standard output).")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 3 and write nothing if anything would be "
                                          "lost.")] = False,
@@ -107,9 +107,9 @@ def convert(
                                                       "--disable-default-registry-endpoint.")] = False,
     keep_rewrites: Annotated[bool, typer.Option("--keep-rewrites", help="Write k3s rewrite tables (for "
                                                 "k3s's own containerd).")] = False,
-    config_path: Annotated[str | None, typer.Option("--config-path", help="config_path to set in "
+    config_path: Annotated[Optional[str], typer.Option("--config-path", help="config_path to set in "
                                                     "--cri-config (default: the absolute -o directory).")] = None,
-    cri_config: Annotated[str | None, typer.Option("--cri-config", help="containerd config.toml to create or "
+    cri_config: Annotated[Optional[str], typer.Option("--cri-config", help="containerd config.toml to create or "
                                                    "update beside a certs-d output (config_path, "
                                                    "credentials); for a certs-d source, where its "
                                                    "credentials are read from.")] = None,
@@ -146,7 +146,7 @@ def convert(
 @guarded
 def show(
     src: Annotated[str, typer.Argument(help="A file, a certs.d directory, or - for standard input.")],
-    from_: Annotated[str | None, typer.Option("--from", help="Source format: " + FORMAT_HELP)] = None,
+    from_: Annotated[Optional[str], typer.Option("--from", help="Source format: " + FORMAT_HELP)] = None,
 ) -> None:
     """Print the normalized model as YAML: what the reader understood."""
     from . import formats
@@ -162,8 +162,8 @@ def show(
 def diff(
     a: Annotated[str, typer.Argument(help="The configuration before (file, certs.d directory or -).")],
     b: Annotated[str, typer.Argument(help="The configuration after.")],
-    from_a: Annotated[str | None, typer.Option("--from-a", help="Format of A: " + FORMAT_HELP)] = None,
-    from_b: Annotated[str | None, typer.Option("--from-b", help="Format of B: " + FORMAT_HELP)] = None,
+    from_a: Annotated[Optional[str], typer.Option("--from-a", help="Format of A: " + FORMAT_HELP)] = None,
+    from_b: Annotated[Optional[str], typer.Option("--from-b", help="Format of B: " + FORMAT_HELP)] = None,
     format_: Annotated[str, typer.Option("--format", help="text, json or markdown (a PR comment).")] = "text",
 ) -> None:
     """Compare what two configurations mean for pulls; exit 1 when they differ."""
@@ -189,7 +189,7 @@ def resolve(
                                          "host:5000/a/b@sha256:...).")],
     config: Annotated[str, typer.Option("--config", help="The configuration: a file, a certs.d directory, "
                                         "or -.")],
-    from_: Annotated[str | None, typer.Option("--from", help="Source format: " + FORMAT_HELP)] = None,
+    from_: Annotated[Optional[str], typer.Option("--from", help="Source format: " + FORMAT_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (SPEC.md's shape).")] = False,
 ) -> None:
     """Print, in order, the hosts containerd will try for IMAGE and the URL it requests from each."""
@@ -213,7 +213,7 @@ def check(
     srcs: Annotated[list[str], typer.Argument(
         metavar="SRC...",
         help="Files, certs.d directories, or - for standard input; several at once for pre-commit hooks.")],
-    from_: Annotated[str | None, typer.Option("--from", help="Source format: " + FORMAT_HELP)] = None,
+    from_: Annotated[Optional[str], typer.Option("--from", help="Source format: " + FORMAT_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON: {\"problems\": [...]}.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 on warnings too.")] = False,
 ) -> None:

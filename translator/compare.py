@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import endpoints as ep_rules
+from .compat import SLOTS
 from .model import (
     ALL_CAPABILITIES,
     IMAGE_UPSTREAM,
@@ -82,7 +83,7 @@ def meaning(config: Config, keep_redundant: bool = False, only: set[str] | None 
             continue
         keys = endpoint_keys(host.endpoints)
         hosts[name] = {
-            "endpoints": {k: endpoint_meaning(e) for k, e in zip(keys, host.endpoints, strict=True)},
+            "endpoints": {k: endpoint_meaning(e) for k, e in zip(keys, host.endpoints)},
             "order": keys,
         }
     return {
@@ -92,7 +93,7 @@ def meaning(config: Config, keep_redundant: bool = False, only: set[str] | None 
     }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, **SLOTS)
 class Difference:
     """One difference, at the level a reader thinks in: a registry, an endpoint, or one field."""
 

@@ -11,9 +11,8 @@ checked the same way; a bug here must never reach a node's config.toml.
 
 from __future__ import annotations
 
-import tomllib
-
 from . import toml_edit
+from .compat import tomllib
 from .errors import InputError
 from .formats import cri_toml, cri_toml_writer, toml_out
 from .model import Auth

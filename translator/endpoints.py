@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from . import gourl
+from .compat import SLOTS
 from .errors import InputError
 
 DOCKER_HUB = "docker.io"
@@ -175,7 +176,7 @@ def legacy_upstream(registry: str) -> str:
 
 # --- k3s ------------------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, **SLOTS)
 class K3sEndpoint:
     registry: str      # the host k3s looks configs up by (docker.io for registry-1.docker.io)
     url_string: str    # Go's URL.String(): what k3s dedups and compares

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .compat import SLOTS
+
 
 class InputError(Exception):
     """Input the tool refuses: a file it cannot parse, a value of the wrong type, a hostile name."""
@@ -55,7 +57,7 @@ def where_text(file: str | None, line: int | None = None, key: str | None = None
 SEVERITIES = ("error", "warning", "info")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, **SLOTS)
 class Problem:
     """A finding: `check` prints it, readers attach it to the model as a warning."""
 

@@ -17,6 +17,7 @@ import stat
 import sys
 from dataclasses import dataclass, field
 
+from .compat import SLOTS
 from .errors import InputError
 
 DEFAULT_MAX_BYTES = 4 * 1024 * 1024
@@ -82,7 +83,7 @@ def file_mode(path: str) -> int | None:
 
 # --- certs.d trees ---------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, **SLOTS)
 class DirEntry:
     """One entry of a certs.d root, as containerd would find it."""
 
@@ -92,7 +93,7 @@ class DirEntry:
     hosts_toml_mode: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, **SLOTS)
 class Listing:
     root: str                         # absolute path ("" for a tree that exists only in memory)
     entries: dict[str, DirEntry] = field(default_factory=dict)

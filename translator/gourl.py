@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .compat import SLOTS
+
 
 class URLError(ValueError):
     """What Go's url.Parse would have returned as an error."""
@@ -20,7 +22,7 @@ class URLError(ValueError):
 _HEX = "0123456789abcdefABCDEF"
 
 
-@dataclass(slots=True)
+@dataclass(**SLOTS)
 class GoURL:
     scheme: str = ""
     opaque: str = ""

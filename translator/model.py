@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from .compat import SLOTS
 from .errors import Problem
 
 #: capabilities in the order containerd documents them; models keep them in this order
@@ -31,7 +32,7 @@ def ordered_capabilities(caps: object) -> tuple[str, ...]:
     return tuple(c for c in CAPABILITY_ORDER if c in wanted)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, **SLOTS)
 class Endpoint:
     """One host containerd tries: a mirror, a `server`, or the upstream registry."""
 
@@ -71,7 +72,7 @@ class Endpoint:
         return {k: list(v) for k, v in self.header}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, **SLOTS)
 class Host:
     """A registry namespace (`docker.io`, `r.example.com:5000`, `*`) and the endpoints tried for it."""
 
@@ -79,7 +80,7 @@ class Host:
     endpoints: tuple[Endpoint, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, **SLOTS)
 class Auth:
     """Credentials for one endpoint host, as containerd's `configs.<host>.auth` holds them."""
 
@@ -93,7 +94,7 @@ class Auth:
                 "identitytoken": self.identitytoken}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, **SLOTS)
 class Change:
     """One difference between two models, or one thing a reader dropped or changed on the way in.
 

@@ -75,7 +75,7 @@ def mask_tree(value: object) -> object:
             else:
                 out[key] = mask_tree(item)
         return out
-    if isinstance(value, list | tuple):
+    if isinstance(value, (list, tuple)):
         return [mask_tree(item) for item in value]
     if isinstance(value, str):
         return mask_url(value)

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tomllib
 from dataclasses import dataclass, field
 
 from .. import files
+from ..compat import tomllib
 from ..errors import InputError
 from ..model import Config
 

@@ -292,7 +292,7 @@ class _Reader:
                 self.warn("no-default-ignored", knode, f"--no-default-endpoint does not apply to {key!r}: it "
                           "also has a configs entry (a k3s quirk)", "expect the upstream to be tried last")
             seen: set[str] = set()
-            for index, (raw, node) in enumerate(zip(raw_endpoints, nodes, strict=True)):
+            for index, (raw, node) in enumerate(zip(raw_endpoints, nodes)):
                 try:
                     normal = ep_rules.k3s_normalize(raw)
                 except gourl.URLError as exc:

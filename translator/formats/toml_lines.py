@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
+from ..compat import SLOTS
+
 _BARE = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 _ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"', "\\": "\\"}
 
@@ -95,7 +97,7 @@ def _value_state(rest: str) -> tuple[int, str | None]:
     return depth, None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, **SLOTS)
 class Entry:
     """A table header or a key assignment: its full key path and its lines (1-based, inclusive)."""
 

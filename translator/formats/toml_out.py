@@ -12,11 +12,11 @@ round-trip check makes any structural difference a bug that stops the write.
 from __future__ import annotations
 
 import re
-import tomllib
 from functools import lru_cache
 
 import tomlkit
 
+from ..compat import tomllib
 from ..errors import InputError
 
 # printable ASCII without `"` or a backslash: a TOML basic string holds it as it is (TOML 1.0, "Basic strings")
@@ -58,7 +58,7 @@ def value(data: object) -> str:
         return string(data)
     if isinstance(data, int):
         return str(data)
-    if isinstance(data, list | tuple):
+    if isinstance(data, (list, tuple)):
         return "[" + ", ".join(value(item) for item in data) + "]"
     raise TypeError(f"no TOML rendering for {type(data).__name__}")
 
