@@ -100,7 +100,7 @@ PITFALLS = [
 def test_pitfall_is_found(tmp_path, code: str, severity: str, source) -> None:
     problems = check_path(write_source(tmp_path, source))
     found = [p for p in problems if p.code == code]
-    assert found, [p.line() for p in problems]
+    assert found, [p.text() for p in problems]
     assert found[0].severity == severity
     assert found[0].where and found[0].message
 
@@ -119,7 +119,7 @@ CLEAN = [
 @pytest.mark.parametrize("source", CLEAN)
 def test_clean_configs_have_no_warnings(tmp_path, source) -> None:
     problems = [p for p in check_path(write_source(tmp_path, source)) if p.severity != "info"]
-    assert problems == [], [p.line() for p in problems]
+    assert problems == [], [p.text() for p in problems]
 
 
 def test_world_readable_password(tmp_path) -> None:

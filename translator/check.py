@@ -13,7 +13,7 @@ import os
 
 from . import endpoints as ep_rules
 from . import files, formats
-from .errors import InputError, Problem, where_text
+from .errors import InputError, Problem
 from .model import WILDCARD, Config
 
 
@@ -34,9 +34,10 @@ def model_problems(config: Config, name: str) -> list[Problem]:
         if registry == WILDCARD or registry.startswith("["):
             continue
         if "." not in registry and ":" not in registry and registry != "localhost":
-            problems.append(Problem("warning", "mirror-key-not-a-registry", where_text(name, key=registry),
+            problems.append(Problem("warning", "mirror-key-not-a-registry",
                                     f"no image reference names registry {registry!r}: a first component without "
-                                    "'.' or ':' is a Docker Hub namespace", "use the registry's full host name"))
+                                    "'.' or ':' is a Docker Hub namespace", "use the registry's full host name",
+                                    file=name, key=registry))
     for key in config.auth:
         if key == WILDCARD or key in ep_rules.HUB_ALIASES or key == ep_rules.DOCKER_HUB:
             continue
@@ -44,25 +45,25 @@ def model_problems(config: Config, name: str) -> list[Problem]:
         same_host = sorted(c for c in contacted if c != key and ep_rules.split_host_port(c)[0] == host)
         only_itself = contacted.get(key, set()) <= {key}
         if same_host and only_itself:
-            where = where_text(name, key=f"configs.{key}.auth")
-            problems.append(Problem("warning", "auth-keyed-by-registry", where,
+            problems.append(Problem("warning", "auth-keyed-by-registry",
                                     f"credentials keyed {key!r}, but the endpoint contacted is {same_host[0]!r}: "
-                                    "credentials follow the endpoint host:port", f"key them {same_host[0]!r}"))
+                                    "credentials follow the endpoint host:port", f"key them {same_host[0]!r}",
+                                    file=name, key=f"configs.{key}.auth"))
         elif key in config.hosts and key not in contacted:
-            where = where_text(name, key=f"configs.{key}.auth")
-            problems.append(Problem("warning", "auth-keyed-by-registry", where,
+            problems.append(Problem("warning", "auth-keyed-by-registry",
                                     f"credentials keyed by registry {key!r}, whose own host is never contacted "
                                     "(its mirrors are elsewhere and it has no fallback)",
-                                    "key the credentials by each mirror's host:port"))
+                                    "key the credentials by each mirror's host:port", file=name,
+                                    key=f"configs.{key}.auth"))
     if config.source_format == "registries-yaml":
         for host in config.hosts.values():
             for endpoint in host.endpoints:
                 if endpoint.scheme == "http" and endpoint.has_tls():
-                    where = where_text(name, key=f"configs.{endpoint.hostport}.tls")
-                    problems.append(Problem("warning", "http-with-tls", where,
+                    problems.append(Problem("warning", "http-with-tls",
                                             f"{endpoint.url} is http:// but has TLS settings: in hosts.toml they make "
                                             "containerd 1.7.7+ and 2.x try HTTPS first (k3s#13379)",
-                                            "write https://, or drop the TLS settings"))
+                                            "write https://, or drop the TLS settings", file=name,
+                                            key=f"configs.{endpoint.hostport}.tls"))
     return problems
 
 
@@ -77,16 +78,17 @@ def file_problems(config: Config, path: str) -> list[Problem]:
                     continue
                 seen.add(cert)
                 if not os.path.exists(cert):
-                    problems.append(Problem("warning", "missing-cert-file", where_text(path, key=host.name),
+                    problems.append(Problem("warning", "missing-cert-file",
                                             f"certificate file {cert} does not exist here; containerd fails every "
                                             "pull through this host if it is missing on the node too",
-                                            "install the file, or fix the path"))
+                                            "install the file, or fix the path", file=path, key=host.name))
     has_secret = any(a.password or a.auth or a.identitytoken for a in config.auth.values())
     if has_secret and path != "-" and not files.is_dir(path):
         mode = files.file_mode(path)
         if mode is not None and mode & 0o077:
-            problems.append(Problem("warning", "plaintext-password-world-readable", path,
-                                    f"the file holds credentials and has mode {mode:04o}", f"chmod 600 {path}"))
+            problems.append(Problem("warning", "plaintext-password-world-readable",
+                                    f"the file holds credentials and has mode {mode:04o}", f"chmod 600 {path}",
+                                    file=path))
     return problems
 
 
@@ -100,11 +102,7 @@ def check_config(config: Config, path: str) -> list[Problem]:
 
 def _position(problem: Problem) -> tuple[str, int]:
     """Findings in file order: by file, then line (those without a line first)."""
-    where = problem.where
-    head, _, tail = where.rpartition(":")
-    if head and tail.isdigit():
-        return head, int(tail)
-    return where.split(": ", 1)[0], 0
+    return problem.file or problem.key or "", problem.line or 0
 
 
 def check_path(path: str, fmt: str | None = None) -> list[Problem]:
@@ -113,8 +111,7 @@ def check_path(path: str, fmt: str | None = None) -> list[Problem]:
     except InputError as exc:
         if exc.code == "invalid-input":
             raise  # not a pitfall: input that cannot be read at all
-        where = where_text(exc.file or path, exc.line)
-        return [Problem("error", exc.code, where, exc.message, exc.fix or "")]
+        return [Problem("error", exc.code, exc.message, exc.fix or "", file=exc.file or path, line=exc.line)]
     return check_config(config, path)
 
 

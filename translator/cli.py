@@ -71,8 +71,7 @@ def guarded(command: F) -> F:
 def warn_problems(problems: object) -> None:
     for problem in problems:  # type: ignore[attr-defined]
         if problem.severity != "info":
-            err(f"warning: {problem.where}: [{problem.code}] {problem.message}"
-                + (f" (fix: {problem.fix})" if problem.fix else "") + "\n")
+            err(problem.text() + "\n")
 
 
 def choice(value: str | None, allowed: tuple[str, ...], option: str) -> None:

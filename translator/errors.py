@@ -59,18 +59,31 @@ SEVERITIES = ("error", "warning", "info")
 
 @dataclass(frozen=True, **SLOTS)
 class Problem:
-    """A finding: `check` prints it, readers attach it to the model as a warning."""
+    """A finding: `check` prints it, readers attach it to the model as a warning.
+
+    Its place is structured (`file`, `line`, `key`) so that JSON carries each part and every
+    renderer prints it the same way (`where`: `file:line`, `file: key` or `key`).
+    """
 
     severity: str
     code: str
-    where: str
     message: str
     fix: str = ""
+    file: str | None = None
+    line: int | None = None
+    key: str | None = None
 
-    def as_dict(self) -> dict[str, str]:
+    @property
+    def where(self) -> str:
+        return where_text(self.file, self.line, self.key)
+
+    def as_dict(self) -> dict[str, object]:
         return {"severity": self.severity, "code": self.code, "where": self.where,
-                "message": self.message + (f"; fix: {self.fix}" if self.fix else "")}
+                "message": self.message + (f"; fix: {self.fix}" if self.fix else ""),
+                "file": self.file, "line": self.line, "key": self.key, "fix": self.fix or None}
 
-    def line(self) -> str:
-        text = f"{self.severity}: {self.where}: [{self.code}] {self.message}"
-        return text + (f" (fix: {self.fix})" if self.fix else "")
+    def text(self) -> str:
+        """`severity: file:line: [code] message (fix: ...)`, the form of every place a problem is printed
+        (the same as `error: FILE:LINE: ...` for input the tool refuses)."""
+        head = f"{self.where}: " if self.where else ""
+        return f"{self.severity}: {head}[{self.code}] {self.message}" + (f" (fix: {self.fix})" if self.fix else "")

@@ -58,7 +58,7 @@ def loss_markdown(changes: list[Change], source: str, target: str) -> str:
 
 
 def problems_text(problems: list[Problem] | tuple[Problem, ...]) -> str:
-    return "".join(secrets.redact(p.line()) + "\n" for p in problems)
+    return "".join(secrets.redact(p.text()) + "\n" for p in problems)
 
 
 def problems_json(problems: list[Problem] | tuple[Problem, ...]) -> str:

@@ -86,7 +86,9 @@ class _HostsFile:
 
     def warn(self, code: str, path: tuple[str, ...], message: str, fix: str = "",
              severity: str = "warning") -> None:
-        self.problems.append(Problem(severity, code, self.where(*path), message, fix))
+        line = toml_lines.line_of(self.lines, *path)
+        self.problems.append(Problem(severity, code, message, fix, file=self.label, line=line,
+                                     key=".".join(path) or None))
 
     def fail(self, path: tuple[str, ...], message: str, fix: str | None = None) -> InputError:
         line = toml_lines.line_of(self.lines, *path)
@@ -325,25 +327,25 @@ def read(listing: Listing, name: str, *, flavor: str = "vanilla") -> Config:
         registry, _underscored = ep_rules.name_for_directory(dirname)
         if entry.kind != "dir":
             if ep_rules.valid_hostport(registry):
-                problems.append(Problem("error", "host-entry-not-directory", label, "a file where containerd "
+                problems.append(Problem("error", "host-entry-not-directory", "a file where containerd "
                                         "looks for a host directory: pulls from this registry fail",
-                                        "remove it or make it a directory"))
+                                        "remove it or make it a directory", file=label))
             continue
         if dirname == "*":
-            problems.append(Problem("warning", "wildcard-directory", label, "a directory named '*' is never "
-                                    "used; the fallback directory is _default", "rename it to _default"))
+            problems.append(Problem("warning", "wildcard-directory", "a directory named '*' is never "
+                                    "used; the fallback directory is _default", "rename it to _default", file=label))
             continue
         if registry != WILDCARD and not ep_rules.valid_hostport(registry):
-            problems.append(Problem("warning", "not-a-host-directory", label, f"{dirname!r} is not a registry "
-                                    "host name; containerd never looks it up", "remove it"))
+            problems.append(Problem("warning", "not-a-host-directory", f"{dirname!r} is not a registry "
+                                    "host name; containerd never looks it up", "remove it", file=label))
             continue
         if registry in hosts:
-            problems.append(Problem("warning", "shadowed-directory", label, f"{spelled[registry]} is used for "
-                                    f"{registry} and hides this directory", "keep one of the two"))
+            problems.append(Problem("warning", "shadowed-directory", f"{spelled[registry]} is used for "
+                                    f"{registry} and hides this directory", "keep one of the two", file=label))
             continue
         if dirname in ep_rules.HUB_ALIASES:
-            problems.append(Problem("warning", "hub-alias-key", label, f"directory {dirname!r} is never used: "
-                                    "image references normalise to docker.io", "name it docker.io"))
+            problems.append(Problem("warning", "hub-alias-key", f"directory {dirname!r} is never used: "
+                                    "image references normalise to docker.io", "name it docker.io", file=label))
         spelled[registry] = dirname
         base = os.path.join(listing.root, dirname) if listing.root else None
         file_label = f"{label}/hosts.toml"
@@ -353,9 +355,9 @@ def read(listing: Listing, name: str, *, flavor: str = "vanilla") -> Config:
         else:
             endpoints = [_certificate_layout(registry, entry.names, base, flavor)]
             if registry != WILDCARD and has_default and not _has_certificates(entry.names):
-                problems.append(Problem("warning", "empty-host-dir-hides-default", label,
+                problems.append(Problem("warning", "empty-host-dir-hides-default",
                                         "a directory with no (or an empty) hosts.toml hides _default for "
-                                        f"{registry}", "remove it, or write a hosts.toml"))
+                                        f"{registry}", "remove it, or write a hosts.toml", file=label))
         problems.extend(parser.problems)
         notes.extend(parser.notes)
         hosts[registry] = Host(name=registry, endpoints=tuple(e for e in endpoints if e is not None))

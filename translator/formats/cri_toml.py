@@ -121,12 +121,10 @@ class _Reader:
 
     def warn(self, code: str, path: tuple[str, ...], message: str, fix: str = "",
              severity: str = "warning", absolute: bool = False) -> None:
-        where = self.where_abs(*path) if absolute else self.where(*path)
-        self.problems.append(Problem(severity, code, where, message, fix))
-
-    def where_abs(self, *path: str) -> str:
-        line = toml_lines.line_of(self.lines, *path)
-        return f"{self.name}:{line}" if line else self.name
+        full = path if absolute else (*self.base, *path)
+        line = toml_lines.line_of(self.lines, *full)
+        self.problems.append(Problem(severity, code, message, fix, file=self.name, line=line,
+                                     key=".".join(full) or None))
 
     def fail(self, path: tuple[str, ...], message: str, fix: str | None = None,
              code: str = "invalid-input") -> InputError:

@@ -106,7 +106,7 @@ class _Reader:
 
     def warn(self, code: str, node: yaml.Node | None, message: str, fix: str = "",
              severity: str = "warning") -> None:
-        self.problems.append(Problem(severity, code, self.where(node), message, fix))
+        self.problems.append(Problem(severity, code, message, fix, file=self.name, line=line_of(node)))
 
     def fail(self, node: yaml.Node | None, message: str, fix: str | None = None,
              code: str = "invalid-input") -> InputError:
