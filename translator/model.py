@@ -127,6 +127,8 @@ class Config:
     problems: tuple[Problem, ...] = ()
     #: the format the model was read from
     source_format: str = ""
+    #: why the runtime cannot use this configuration at all ("" when it can): resolve gives no pulls
+    unusable: str = ""
 
     def with_(self, **changes: object) -> Config:
         return replace(self, **changes)  # type: ignore[arg-type]
