@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import os
 import sys
 from collections.abc import Callable
 from typing import Annotated, Optional, TypeVar
@@ -19,8 +20,12 @@ import typer
 from . import __version__, console
 from .errors import InputError, LossRefused
 
+PROG = "registries-translator"
+COMPLETE_VAR = "_REGISTRIES_TRANSLATOR_COMPLETE"
+SHELLS = ("bash", "zsh", "fish")
+
 app = typer.Typer(
-    add_completion=True,
+    add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
@@ -94,7 +99,30 @@ def choose_format(value: Optional[str], as_json: bool, allowed: tuple[str, ...],
 
 def _version(value: bool) -> None:
     if value:
-        sys.stdout.write(f"registries-translator {__version__}\n")
+        sys.stdout.write(f"{PROG} {__version__}\n")
+        raise typer.Exit()
+
+
+def _shell(value: Optional[str]) -> Optional[str]:
+    if value is not None and value not in SHELLS:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(SHELLS)}")
+    return value
+
+
+def _show_completion(value: Optional[str]) -> None:
+    if _shell(value):
+        from typer._completion_shared import get_completion_script
+
+        sys.stdout.write(get_completion_script(prog_name=PROG, complete_var=COMPLETE_VAR, shell=value) + "\n")
+        raise typer.Exit()
+
+
+def _install_completion(value: Optional[str]) -> None:
+    if _shell(value):
+        from typer._completion_shared import install
+
+        shell, path = install(shell=value, prog_name=PROG, complete_var=COMPLETE_VAR)
+        sys.stdout.write(f"{shell} completion installed in {path}; it takes effect in a new shell\n")
         raise typer.Exit()
 
 
@@ -105,6 +133,14 @@ def main_options(
     no_color: NoColor = False,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
+    show_completion: Annotated[Optional[str], typer.Option("--show-completion", metavar="SHELL",
+                                                           callback=_show_completion, is_eager=True,
+                                                           help="Print the completion script for bash, zsh or "
+                                                                "fish.")] = None,
+    install_completion: Annotated[Optional[str], typer.Option("--install-completion", metavar="SHELL",
+                                                              callback=_install_completion, is_eager=True,
+                                                              help="Install completion for bash, zsh or "
+                                                                   "fish.")] = None,
 ) -> None:
     if no_color:
         console.disable()
@@ -382,4 +418,8 @@ def main() -> None:
     # more than half of a 10,000-registry conversion at the default thresholds, and find nothing.
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
-    app()
+    if COMPLETE_VAR in os.environ:  # the shell asks for completions: only then load typer's completion
+        from typer.completion import completion_init
+
+        completion_init()
+    app(prog_name=PROG)

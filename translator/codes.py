@@ -24,6 +24,7 @@ CODES: dict[str, tuple[str, str]] = {
     "host-entry-not-directory": ("error", "a file where containerd looks for a host directory"),
     "shadowed-directory": ("warning", "host_port_ and host:port directories for one registry: one hides the "
                                       "other"),
+    "empty-certs-dir": ("warning", "a certs.d directory with no host directory in it: nothing is configured"),
     "empty-host-dir-hides-default": ("warning", "a directory without hosts.toml or certificates hides _default"),
     # legacy CRI section
     "mirrors-with-config-path": ("error", "mirrors together with config_path: the CRI plugin fails to load"),
