@@ -22,7 +22,7 @@ import os
 import shlex
 import sys
 
-from translator import check, convert, formats, migrate, report, show
+from translator import check, convert, formats, migrate, releases, report, show
 from translator.errors import InputError
 from translator.formats import ReadOptions
 
@@ -53,12 +53,20 @@ def args_of(case: str) -> list[str]:
         return shlex.split(handle.read())
 
 
+def release_of(case: str) -> releases.Target:
+    """`--containerd VERSION` in the case's args: the release the case is read and written for."""
+    args = args_of(case)
+    if "--containerd" in args:
+        return releases.target(args[args.index("--containerd") + 1])
+    return releases.DEFAULT_TARGET
+
+
 def options_for(case: str, target: str, source_path: str) -> convert.ConvertOptions:
     args = args_of(case)
     return convert.ConvertOptions(
         to=target, no_default_endpoint="--no-default-endpoint" in args, keep_rewrites="--keep-rewrites" in args,
         cri_config="config.toml" if "--cri-config" in args and target == "certs-d" else None,
-        config_path="/etc/containerd/certs.d")
+        config_path="/etc/containerd/certs.d", target=release_of(case))
 
 
 def _portable(text: str, case_dir: str) -> str:
@@ -81,7 +89,7 @@ def produce(case: str) -> dict[str, str]:
 def _produce(case: str, case_dir: str, source: str, source_path: str) -> dict[str, str]:
     out: dict[str, str] = {}
     args = args_of(case)
-    read_options = ReadOptions(no_default_endpoint="--no-default-endpoint" in args)
+    read_options = ReadOptions(no_default_endpoint="--no-default-endpoint" in args, target=release_of(case))
     try:
         model = formats.read(source_path, None, read_options)
     except InputError as exc:
@@ -90,7 +98,11 @@ def _produce(case: str, case_dir: str, source: str, source_path: str) -> dict[st
     out["show.yaml"] = show.render(model)
     for target, extension in TARGETS.items():
         options = options_for(case, target, source_path)
-        conversion = convert.convert_model(model, options, None)
+        try:
+            conversion = convert.convert_model(model, options, None)
+        except InputError as exc:  # a format the case's containerd release cannot read
+            out[f"to-{target}.error.txt"] = f"error: {exc}\n"
+            continue
         out[f"to-{target}.{extension}"] = convert.output_text(conversion)
         if conversion.cri_config_text is not None:
             out[f"to-{target}.cri-config.toml"] = conversion.cri_config_text
@@ -100,7 +112,7 @@ def _produce(case: str, case_dir: str, source: str, source_path: str) -> dict[st
     problems = [p for p in check.check_config(model, source_path) if p.code not in MACHINE_DEPENDENT]
     out["check.txt"] = report.problems_text(problems) + report.summary(problems)
     if source == "config.toml":
-        plan = migrate.plan(source_path, "/etc/containerd/certs.d")
+        plan = migrate.plan(source_path, "/etc/containerd/certs.d", release_of(case))
         if not plan.nothing_to_do:
             out["migrate.diff"] = migrate.dry_run(plan)
     return {name: _portable(text, case_dir) for name, text in out.items()}

@@ -254,9 +254,12 @@ def test_diff_exit_codes_and_formats(tool, write, tmp_path):
 def test_legacy_config_and_its_migration_mean_the_same(tool, write, tmp_path):
     config = write("config.toml", LEGACY)
     tree = tmp_path / "certs.d"
-    assert tool("migrate", config, "--certs-dir", str(tree), "--write").code == 0
-    run = tool("diff", config + ".bak", config)
+    assert tool("migrate", config, "--certs-dir", str(tree), "--write", "--containerd", "1.7").code == 0
+    run = tool("diff", config + ".bak", config, "--containerd", "1.7")
     assert run.code == 0, run.text
+    # on containerd 2.x the legacy TLS was ignored: the migration makes the CA take effect, and says so
+    newest = tool("diff", config + ".bak", config)
+    assert newest.code == 1 and "CA certificates added on https://mirror.example.com/v2" in newest.out, newest.out
 
 
 def test_resolve_json_shape(tool, write):

@@ -22,6 +22,7 @@ from .golden_driver import (
     options_for,
     produce,
     produce_diff,
+    release_of,
     source_of,
 )
 
@@ -67,7 +68,7 @@ def test_every_loss_has_a_reason(case: str) -> None:
 def _model(case: str):
     args = args_of(case)
     return formats.read(os.path.join(GOLDEN, case, source_of(case)), None,
-                        ReadOptions(no_default_endpoint="--no-default-endpoint" in args))
+                        ReadOptions(no_default_endpoint="--no-default-endpoint" in args, target=release_of(case)))
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if not os.path.exists(os.path.join(GOLDEN, c, "error.txt"))])
@@ -75,10 +76,13 @@ def _model(case: str):
 def test_outputs_are_stable(case: str, target: str) -> None:
     """Reading an output and writing it again changes nothing; converting it again gives it back."""
     options = options_for(case, target, "")
+    if os.path.exists(os.path.join(GOLDEN, case, f"to-{target}.error.txt")):
+        pytest.skip(f"containerd {options.target.release} cannot read {target}")
     first = convert.convert_model(_model(case), options)
     flavor = "k3s" if options.keep_rewrites else "vanilla"
     back = formats.read_back(first.rendered, ReadOptions(no_default_endpoint=options.no_default_endpoint,
-                                                         flavor=flavor), first.cri_config_text)
+                                                         flavor=flavor, target=options.target),
+                             first.cri_config_text)
     again = convert.convert_model(back, options)
     assert convert.output_text(again) == convert.output_text(first)
     assert again.lossless, [c.as_dict() for c in again.changes]

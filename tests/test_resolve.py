@@ -8,7 +8,12 @@ from translator.errors import InputError
 from translator.files import listing_from_files
 from translator.formats import certs_d, cri_toml, registries_yaml
 from translator.reference import parse
+from translator.releases import target
 from translator.resolve import resolve
+
+
+def old_release():
+    return target("1.6.20").release
 
 REFERENCES = [
     ("alpine:3", "docker.io", "library/alpine", "3", ""),
@@ -132,7 +137,11 @@ def test_default_hosts_without_configuration() -> None:
     empty = tree({})
     assert urls(resolve("alpine:3", empty)) == ["https://registry-1.docker.io/v2"]
     assert resolve("alpine:3", empty).hosts[0].capabilities == ["pull", "resolve", "push"]
-    assert urls(resolve("localhost:5000/a:1", empty)) == ["http://localhost:5000/v2"]
+    # the newest containerd fills http + skip_verify for a localhost registry on a port, which makes it
+    # try HTTPS first (SEMANTICS §2.4, §2.5); 1.6.20 uses plain http
+    assert urls(resolve("localhost:5000/a:1", empty)) == ["https://localhost:5000/v2", "http://localhost:5000/v2"]
+    old = certs_d.read(listing_from_files({}), "certs.d", target=target("1.6.20"))
+    assert urls(resolve("localhost:5000/a:1", old.with_(release=old_release()))) == ["http://localhost:5000/v2"]
 
 
 def test_directory_lookup_and_default() -> None:
@@ -163,7 +172,10 @@ def test_legacy_semantics() -> None:
                                                    "https://gcr.io/v2"]
     # the * list contains ghcr.io itself: legacy appends no upstream for it
     assert urls(resolve("ghcr.io/a:1", config)) == ["https://cache.example.com/v2", "https://ghcr.io/v2"]
-    assert resolve("ghcr.io/a:1", config).hosts[0].capabilities == ["pull", "resolve"]
+    # legacy mirrors are pull+resolve, and from containerd 2.2 (the default, newest release) also referrers
+    assert resolve("ghcr.io/a:1", config).hosts[0].capabilities == ["pull", "resolve", "referrers"]
+    old = cri_toml.read(text, "config.toml", target=target("1.7"))
+    assert resolve("ghcr.io/a:1", old).hosts[0].capabilities == ["pull", "resolve"]
 
 
 def test_k3s_semantics_apply_rewrites() -> None:

@@ -15,6 +15,7 @@ from . import endpoints as ep_rules
 from . import files, formats
 from .errors import InputError, Problem
 from .model import WILDCARD, Config
+from .releases import DEFAULT_TARGET, Target
 
 
 def _contacted(config: Config) -> dict[str, set[str]]:
@@ -109,11 +110,12 @@ def _position(problem: Problem) -> tuple[str, int]:
     return problem.file or problem.key or "", problem.line or 0
 
 
-def check_path(path: str, fmt: str | None = None, root: str | None = None) -> list[Problem]:
-    """Every problem of the configuration at PATH; a file that cannot be read at all is one problem
-    (its code and line), never an exception."""
+def check_path(path: str, fmt: str | None = None, root: str | None = None,
+               target: Target = DEFAULT_TARGET) -> list[Problem]:
+    """Every problem of the configuration at PATH for TARGET's containerd; a file that cannot be read
+    at all is one problem (its code and line), never an exception."""
     try:
-        config = formats.read(path, fmt)
+        config = formats.read(path, fmt, formats.ReadOptions(target=target))
     except InputError as exc:
         return [Problem("error", exc.code, exc.message, exc.fix or "", file=exc.file or path, line=exc.line)]
     return check_config(config, path, root)

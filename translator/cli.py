@@ -42,6 +42,19 @@ From = Annotated[Optional[str], typer.Option("--from", help="Source format: " + 
 NoColor = Annotated[bool, typer.Option("--no-color", help="No colour, even on a terminal (NO_COLOR does the "
                                        "same).")]
 AsJson = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
+Containerd = Annotated[Optional[str], typer.Option("--containerd", metavar="VERSION", help="Read, write and judge "
+                                                   "as this containerd release does (1.6.20, 1.7 = its newest, "
+                                                   "2.1.4); default: the newest release the tool knows.")]
+
+
+def release_target(text: Optional[str]):
+    """`--containerd VERSION` as a releases.Target; an unknown version is bad usage (exit 2)."""
+    from . import releases
+
+    try:
+        return releases.target(text)
+    except ValueError as exc:
+        raise InputError(str(exc), fix="pass a released version such as 1.7.27 or 2.1") from None
 
 
 def guarded(command: F) -> F:
@@ -178,6 +191,7 @@ def convert(
                                         "generate.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be written, replaced or removed, "
                                           "and write nothing.")] = False,
+    containerd: Containerd = None,
     no_color: NoColor = False,
 ) -> None:
     """Convert a registry configuration to another format and report what does not survive."""
@@ -189,7 +203,8 @@ def convert(
     report = choose_format(report or format_, False, ("text", "json", "markdown"), "--report")
     options = conv.ConvertOptions(to=to, source_format=from_, output=output,
                                   no_default_endpoint=no_default_endpoint, keep_rewrites=keep_rewrites,
-                                  config_path=config_path, cri_config=cri_config)
+                                  config_path=config_path, cri_config=cri_config,
+                                  target=release_target(containerd))
     conversion = conv.convert(src, options)
     warn_problems(conversion.source.problems)
     source = f"{src} ({conversion.source.source_format})"
@@ -225,6 +240,7 @@ def show(
     from_: From = None,
     format_: Annotated[Optional[str], typer.Option("--format", help="text (YAML, the default) or json.")] = None,
     as_json: AsJson = False,
+    containerd: Containerd = None,
     no_color: NoColor = False,
 ) -> None:
     """Print the normalized model: what the reader understood (YAML, or JSON with --format json)."""
@@ -232,7 +248,7 @@ def show(
     from . import show as show_module
 
     fmt = choose_format(format_, as_json, ("text", "yaml", "json"))
-    config = formats.read(src, from_)
+    config = formats.read(src, from_, formats.ReadOptions(target=release_target(containerd)))
     warn_problems(config.problems)
     if fmt == "json":
         console.out(show_module.render_json(config), kind="plain")
@@ -250,6 +266,7 @@ def diff(
     format_: Annotated[Optional[str], typer.Option("--format", help="text, json or markdown (a PR "
                                                    "comment).")] = None,
     as_json: AsJson = False,
+    containerd: Containerd = None,
     no_color: NoColor = False,
 ) -> None:
     """Compare what two configurations mean for pulls; exit 1 when they differ."""
@@ -258,7 +275,7 @@ def diff(
     fmt = choose_format(format_, as_json, ("text", "json", "markdown"))
     if a == "-" and b == "-":
         raise InputError("standard input can be only one side of a diff")
-    result = diff_module.diff_paths(a, b, from_a, from_b)
+    result = diff_module.diff_paths(a, b, from_a, from_b, release_target(containerd))
     warn_problems(result.a.problems + result.b.problems)
     if fmt == "json":
         console.out(diff_module.render_json(result), kind="plain")
@@ -280,6 +297,7 @@ def resolve(
     from_: From = None,
     format_: Annotated[Optional[str], typer.Option("--format", help="text or json.")] = None,
     as_json: AsJson = False,
+    containerd: Containerd = None,
     no_color: NoColor = False,
 ) -> None:
     """Print, in order, the hosts containerd will try for IMAGE, the URL it requests from each, and why.
@@ -292,7 +310,7 @@ def resolve(
     from . import resolve as resolve_module
 
     fmt = choose_format(format_, as_json, ("text", "json"))
-    model = formats.read(config, from_)
+    model = formats.read(config, from_, formats.ReadOptions(target=release_target(containerd)))
     warn_problems(model.problems)
     result = resolve_module.resolve(image, model)
     if fmt == "json":
@@ -327,6 +345,10 @@ def check(
     root: Annotated[Optional[str], typer.Option("--root", help="The node's root file system as seen from here, "
                                                 "for checks that depend on the node (certificate files, "
                                                 "modes).")] = None,
+    containerd: Containerd = None,
+    upgrade_to: Annotated[Optional[str], typer.Option("--upgrade-to", metavar="VERSION", help="Report every change "
+                                                      "in where pulls go, and every new problem, when the node moves "
+                                                      "from --containerd to this release.")] = None,
     no_color: NoColor = False,
 ) -> None:
     """Lint configurations for the known pitfalls: every problem in every file, like a linter.
@@ -341,11 +363,21 @@ def check(
     fmt = choose_format(format_, as_json, ("text", "json", "markdown"))
     try:
         options = lint.LintOptions(fmt=from_, select=frozenset(codes.parse_list(select)),
-                                   ignore=frozenset(codes.parse_list(ignore)), root=root)
+                                   ignore=frozenset(codes.parse_list(ignore)), root=root,
+                                   target=release_target(containerd))
     except ValueError as exc:
         raise InputError(str(exc), fix="see the codes in README.md") from None
     if show_diff and not fix:
         raise InputError("--diff shows what --fix would change", fix="pass --fix --diff")
+    if upgrade_to is not None:
+        from . import upgrade
+
+        if containerd is None:
+            raise InputError("--upgrade-to compares two releases", fix="pass the node's current release with "
+                                                                       "--containerd, e.g. --containerd 1.7")
+        report = upgrade.upgrade(srcs, from_, options.target, release_target(upgrade_to))
+        console.out(upgrade.render(report, fmt), kind="plain" if fmt != "text" else "report")
+        raise typer.Exit(report.exit_code)
     result = lint.lint(srcs, options)
     if fix:
         from . import fixes
@@ -386,6 +418,7 @@ def migrate(
     no_backup: Annotated[bool, typer.Option("--no-backup", help="Do not keep CONFIG.bak.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace hosts.toml files this tool did not "
                                         "generate.")] = False,
+    containerd: Containerd = None,
     no_color: NoColor = False,
 ) -> None:
     """Move legacy registry mirrors to config_path and a certs.d tree, keeping what containerd pulls."""
@@ -395,7 +428,7 @@ def migrate(
     if write and config == "-":
         raise InputError("cannot write back to standard input", file="-",
                          fix="pass the config.toml's path to --write, or drop --write for a dry run")
-    plan = migrate_module.plan(config, certs_dir)
+    plan = migrate_module.plan(config, certs_dir, release_target(containerd))
     warn_problems(plan.model.problems)
     if plan.nothing_to_do:
         console.err(f"nothing to migrate: {config} {plan.nothing_to_do}\n")

@@ -26,6 +26,17 @@ CODES: dict[str, tuple[str, str]] = {
                                       "other"),
     "empty-certs-dir": ("warning", "a certs.d directory with no host directory in it: nothing is configured"),
     "empty-host-dir-hides-default": ("warning", "a directory without hosts.toml or certificates hides _default"),
+    # what depends on the containerd release (translator/releases.py)
+    "hosts-toml-ignored": ("error", "containerd fails to decode this hosts.toml and ignores it, server included"),
+    "config-version-unsupported": ("error", "a config version the release refuses, or reads as version 2"),
+    "versionless-config-ignored": ("warning", "a file without version whose registry section the release ignores"),
+    "legacy-tls-ignored": ("warning", "registry.configs.*.tls, dropped by containerd 2.x"),
+    "default-dir-unsupported": ("warning", "_default, which containerd before 1.6.17 never reads"),
+    "dial-timeout-unsupported": ("info", "dial_timeout, which containerd before 2.0.7 ignores"),
+    "default-config-path": ("info", "containerd 2.2.2+ reads the default certs.d directories for this config"),
+    "host-not-a-table": ("warning", "a host written as a dotted key or inline table: containerd 2.x never lists it"),
+    "server-without-host": ("error", "a server URL with no host: containerd uses the default upstream"),
+    "host-without-host": ("error", "a [host] URL with no host: every request to it fails"),
     # legacy CRI section
     "mirrors-with-config-path": ("error", "mirrors together with config_path: the CRI plugin fails to load"),
     "tls-with-config-path": ("error", "configs.*.tls together with config_path: containerd 1.x CRI fails to load"),
@@ -37,6 +48,7 @@ CODES: dict[str, tuple[str, str]] = {
     "legacy-root-path": ("warning", "a legacy endpoint path is used verbatim, without /v2"),
     "auths-deprecated": ("warning", "auths is deprecated and its host:port keys are misparsed"),
     "colon-config-path": ("warning", "a config_path list: transfer-service pulls find nothing"),
+    "mirrors-deprecated": ("info", "containerd 2.x logs a deprecation warning for mirrors and configs"),
     "ctr-ignores-cri": ("info", "ctr and nerdctl ignore the CRI registry section"),
     # credentials and TLS
     "hub-auth-key": ("warning", "Docker Hub credentials or TLS keyed docker.io are looked up as "

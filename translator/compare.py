@@ -26,11 +26,14 @@ from .model import (
     endpoint_keys,
 )
 
-PULL_CAPABILITIES = ("pull", "resolve", "referrers")
+#: what a CRI pull uses; `push` and `referrers` matter to the other clients of hosts.toml (ctr, nerdctl,
+#: Docker's containerd image store) and are compared only where the configuration before has them
+PULL_CAPABILITIES = ("pull", "resolve")
+ALL_KNOWN_CAPABILITIES = ("pull", "resolve", "push", "referrers")
 
 
-def _upstreams(name: str) -> tuple[str, ...]:
-    return (ep_rules.hosts_upstream(name), ep_rules.legacy_upstream(name))
+def _upstreams(name: str, config: Config) -> tuple[str, ...]:
+    return (ep_rules.hosts_upstream(name, config.release), ep_rules.legacy_upstream(name, config.release))
 
 
 def _plain_upstream(endpoint: Endpoint) -> bool:
@@ -38,57 +41,85 @@ def _plain_upstream(endpoint: Endpoint) -> bool:
             and not endpoint.dial_timeout and {"pull", "resolve"} <= set(endpoint.capabilities))
 
 
-def _redundant(name: str, host: Host, wildcard: Host | None) -> bool:
+def _redundant(name: str, host: Host, wildcard: Host | None, config: Config, view: _View) -> bool:
     """True when the registry's entry sends exactly what it would without it: the default
     upstream alone when there is no `*`, or the `*` list itself when there is one."""
     if name == WILDCARD:  # a `*` entry that is only the image's own upstream changes nothing
         return len(host.endpoints) == 1 and _plain_upstream(host.endpoints[0])
+    upstreams = _upstreams(name, config)
     if wildcard is None:
         if len(host.endpoints) != 1:
             return False
         only = host.endpoints[0]
-        return (only.url in _upstreams(name) and not only.has_tls() and not only.header and not only.rewrite
-                and not only.dial_timeout and {"pull", "resolve"} <= set(only.capabilities))
-    mine = [endpoint_meaning(e) | {"url": e.url} for e in host.endpoints]
-    for upstream in _upstreams(name):
-        derived = [endpoint_meaning(e) | {"url": e.url or upstream} for e in wildcard.endpoints]
+        return (only.url in upstreams and not (only.has_tls() and view.tls) and not only.header
+                and not only.rewrite and not only.dial_timeout and {"pull", "resolve"} <= set(only.capabilities))
+    mine = [endpoint_meaning(e, view, e.url in upstreams) | {"url": e.url} for e in host.endpoints]
+    for upstream in upstreams:
+        derived = [endpoint_meaning(e, view, not e.url) | {"url": e.url or upstream} for e in wildcard.endpoints]
         if mine == derived:
             return True
     return False
 
 
-def endpoint_meaning(endpoint: Endpoint) -> dict[str, object]:
+@dataclass(frozen=True)
+class _View:
+    """What of a model is compared: which capabilities, and whether its TLS settings apply."""
+
+    capabilities: tuple[str, ...] = PULL_CAPABILITIES
+    tls: bool = True
+
+
+def endpoint_meaning(endpoint: Endpoint, view: _View = _View(), upstream: bool = False) -> dict[str, object]:
+    """The comparable form of one endpoint. On the registry's own upstream, `push` and `referrers`
+    are what containerd does without any configuration, so only pull and resolve count there."""
     skip = endpoint.skip_verify
     if skip is False and endpoint.scheme == "https":
         skip = None
+    wanted = PULL_CAPABILITIES if upstream else view.capabilities
     return {
-        "capabilities": [c for c in endpoint.capabilities if c in PULL_CAPABILITIES],
-        "ca": list(endpoint.ca),
-        "client": [list(pair) for pair in endpoint.client],
-        "skip_verify": skip,
+        "capabilities": [c for c in endpoint.capabilities if c in wanted],
+        "ca": list(endpoint.ca) if view.tls else [],
+        "client": [list(pair) for pair in endpoint.client] if view.tls else [],
+        "skip_verify": skip if view.tls else None,
         "header": endpoint.header_dict(),
         "rewrite": dict(endpoint.rewrite),
         "dial_timeout": endpoint.dial_timeout,
     }
 
 
-def meaning(config: Config, keep_redundant: bool = False, only: set[str] | None = None) -> dict[str, dict]:
+def _view(config: Config, capabilities: tuple[str, ...]) -> _View:
+    return _View(capabilities, tls=not config.tls_inert)
+
+
+def has_hosts_meaning(config: Config) -> bool:
+    """True when CONFIG is a hosts.toml tree (or what k3s renders into one): there, `push` and
+    `referrers` mean something to the clients that read certs.d."""
+    from .resolve import semantics_of
+
+    return semantics_of(config) in ("hosts", "k3s")
+
+
+def meaning(config: Config, keep_redundant: bool = False, only: set[str] | None = None,
+            capabilities: tuple[str, ...] = PULL_CAPABILITIES) -> dict[str, dict]:
     """The comparable form of CONFIG (of the registries in ONLY, when given)."""
+    view = _view(config, capabilities)
     hosts: dict[str, dict] = {}
     wildcard = config.hosts.get(WILDCARD)
     for name, host in config.hosts.items():
         if only is not None and name not in only:
             continue
-        if not keep_redundant and _redundant(name, host, wildcard):
+        if not keep_redundant and _redundant(name, host, wildcard, config, view):
             continue
         keys = endpoint_keys(host.endpoints)
+        upstreams = ("", *_upstreams(name, config)) if name != WILDCARD else ("",)
         hosts[name] = {
-            "endpoints": {k: endpoint_meaning(e) for k, e in zip(keys, host.endpoints)},
+            "endpoints": {k: endpoint_meaning(e, view, e.url in upstreams) for k, e in zip(keys, host.endpoints)},
             "order": keys,
         }
     return {
         "hosts": hosts,
-        "auth": {k: a.as_dict() for k, a in config.auth.items()},
+        # all-empty credentials are no credentials: containerd sends nothing for them
+        "auth": {k: a.as_dict() for k, a in config.auth.items() if any(a.as_dict().values())},
         "headers": {k: list(v) for k, v in config.headers.items()},
     }
 
@@ -211,7 +242,15 @@ def differences(a: Config, b: Config, keep_redundant: bool = False) -> list[Diff
     if not changed and a.auth == b.auth and a.headers == b.headers:
         return []
     only = None if WILDCARD in changed else changed
-    before, after = meaning(a, keep_redundant, only), meaning(b, keep_redundant, only)
+    # push and referrers matter where hosts.toml is read: compared when A is such a configuration; legacy
+    # CRI mirrors never push and get referrers from containerd 2.2 by themselves, so against one only push counts
+    if not has_hosts_meaning(a):
+        capabilities = PULL_CAPABILITIES
+    elif has_hosts_meaning(b):
+        capabilities = ALL_KNOWN_CAPABILITIES
+    else:
+        capabilities = (*PULL_CAPABILITIES, "push")
+    before, after = meaning(a, keep_redundant, only, capabilities), meaning(b, keep_redundant, only, capabilities)
     if before == after:
         return []
     groups: dict[tuple[str, ...], None] = {}
@@ -260,8 +299,12 @@ def effective_list(config: Config, name: str) -> list[Endpoint]:
 
 def _entry_differences(a: Config, b: Config, name: str, entry: str) -> list[Difference]:
     """A registry entry on one side only, as what changes in the list containerd uses for it."""
-    one_a = Config(hosts={name: Host(name, tuple(effective_list(a, name)))})
-    one_b = Config(hosts={name: Host(name, tuple(effective_list(b, name)))})
+    from .resolve import semantics_of
+
+    one_a = Config(hosts={name: Host(name, tuple(effective_list(a, name)))}, release=a.release,
+                   semantics=semantics_of(a), tls_inert=a.tls_inert)
+    one_b = Config(hosts={name: Host(name, tuple(effective_list(b, name)))}, release=b.release,
+                   semantics=semantics_of(b), tls_inert=b.tls_inert)
     return [Difference(d.parts, d.kind, d.before, d.after, entry)
             for d in differences(one_a, one_b, keep_redundant=True)]
 

@@ -13,6 +13,7 @@ from . import compare, files, formats, losses
 from .errors import InputError
 from .formats import ReadOptions, Rendered
 from .model import Change, Config
+from .releases import DEFAULT_TARGET, Target
 
 DEFAULT_CERTS_DIR = "/etc/containerd/certs.d"
 
@@ -26,6 +27,8 @@ class ConvertOptions:
     keep_rewrites: bool = False
     config_path: str | None = None
     cri_config: str | None = None
+    #: the containerd release the output is for (`--containerd`)
+    target: Target = DEFAULT_TARGET
 
 
 @dataclass
@@ -57,8 +60,12 @@ def config_path_for(options: ConvertOptions) -> str:
 def convert_model(model: Config, options: ConvertOptions, cri_existing: str | None = None) -> Conversion:
     """Render MODEL as the target format, read it back, and measure what changed."""
     formats.check_format(options.to)
+    if options.to == "cri-v3" and not options.target.release.reads_v3_config():
+        behaviour = options.target.release.v3_config_behaviour()
+        raise InputError(f"containerd {options.target.release} {'refuses' if behaviour == 'refused' else 'never uses'} "
+                         "a version 3 config", fix="convert --to cri-v2, which every 1.x and 2.x release reads")
     rendered = formats.render(model, options.to, keep_rewrites=options.keep_rewrites,
-                              no_default_endpoint=options.no_default_endpoint)
+                              no_default_endpoint=options.no_default_endpoint, target=options.target)
     cri_text = None
     if options.to == "certs-d" and options.cri_config:
         from . import cri_config
@@ -67,7 +74,7 @@ def convert_model(model: Config, options: ConvertOptions, cri_existing: str | No
                                        model.auth, model.headers)
     flavor = "k3s" if options.keep_rewrites else "vanilla"
     back = formats.read_back(rendered, ReadOptions(no_default_endpoint=options.no_default_endpoint,
-                                                   flavor=flavor), cri_text)
+                                                   flavor=flavor, target=options.target), cri_text)
     found = compare.differences(model, back)
     changes = losses.losses(model, back, found, model.source_format, options.to)
     return Conversion(model, rendered, options.to, cri_text, changes)
@@ -81,7 +88,8 @@ def convert(source: str, options: ConvertOptions) -> Conversion:
                          fix="give the containerd config.toml's path")
     beside = options.cri_config if options.to != "certs-d" else None
     model = formats.read(source, options.source_format,
-                         ReadOptions(no_default_endpoint=options.no_default_endpoint, cri_config=beside))
+                         ReadOptions(no_default_endpoint=options.no_default_endpoint, cri_config=beside,
+                                     target=options.target))
     existing = None
     if options.to == "certs-d" and options.cri_config and files.exists(options.cri_config):
         if files.is_dir(options.cri_config):
@@ -217,7 +225,8 @@ def verify_written(conversion: Conversion, options: ConvertOptions) -> str:
     target = options.output or options.cri_config or ""
     read_options = ReadOptions(no_default_endpoint=options.no_default_endpoint,
                                flavor="k3s" if options.keep_rewrites else "vanilla",
-                               cri_config=options.cri_config if conversion.rendered.fmt == "certs-d" else None)
+                               cri_config=options.cri_config if conversion.rendered.fmt == "certs-d" else None,
+                               target=options.target)
     if conversion.rendered.fmt == "certs-d" and not options.output:
         return f"wrote {options.cri_config}"
     on_disk = formats.read(target, conversion.rendered.fmt if conversion.rendered.fmt != "certs-d" else "certs-d",

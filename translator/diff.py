@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from . import compare, formats, secrets
 from .compare import Difference
 from .model import WILDCARD, Change, Config, endpoint_keys
+from .releases import DEFAULT_TARGET, Target
 
 FIELD_WORDS = {
     "ca": "CA certificates", "client": "client certificate", "skip_verify": "skip_verify",
@@ -59,8 +60,8 @@ def describe(d: Difference, a: Config, b: Config) -> str:
         return "endpoints reordered: " + " -> ".join(str(k) for k in (d.after or []))
     key = d.endpoint or ""
     if d.field is None:
-        order_b = endpoint_keys(b.hosts[host].endpoints) if host in b.hosts else []
-        order_a = endpoint_keys(a.hosts[host].endpoints) if host in a.hosts else []
+        order_b = endpoint_keys(compare.effective_list(b, host))
+        order_a = endpoint_keys(compare.effective_list(a, host))
         if d.kind == "added":
             if order_b and order_b[-1] == key and _is_upstream(host, key):
                 return "fallback to the upstream turned on"
@@ -78,8 +79,10 @@ def compare_configs(a: Config, b: Config) -> DiffResult:
     return DiffResult(a, b, [Change(d.path, d.kind, d.before, d.after, describe(d, a, b)) for d in found])
 
 
-def diff_paths(path_a: str, path_b: str, fmt_a: str | None = None, fmt_b: str | None = None) -> DiffResult:
-    return compare_configs(formats.read(path_a, fmt_a), formats.read(path_b, fmt_b))
+def diff_paths(path_a: str, path_b: str, fmt_a: str | None = None, fmt_b: str | None = None,
+               target: Target = DEFAULT_TARGET) -> DiffResult:
+    options = formats.ReadOptions(target=target)
+    return compare_configs(formats.read(path_a, fmt_a, options), formats.read(path_b, fmt_b, options))
 
 
 # --- rendering -------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from functools import lru_cache
 from . import gourl
 from .compat import SLOTS
 from .errors import InputError
+from .releases import NEWEST, Release
 
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_HOST = "registry-1.docker.io"
@@ -157,20 +158,20 @@ def _checked_host(hostport: str, what: str) -> str:
 
 # --- upstream (default endpoint) -----------------------------------------------------------
 
-def hosts_upstream(registry: str) -> str:
-    """The upstream containerd fills in for a hosts.toml without `server` (1.6.25+, 1.7.8+, 2.x)."""
+def hosts_upstream(registry: str, release: Release | None = None) -> str:
+    """The upstream containerd fills in for a hosts.toml without `server` (the newest release's
+    rules unless RELEASE is given: the scheme of a localhost registry changed in 1.6.9 and 1.6.25)."""
     if registry == DOCKER_HUB:
         return f"https://{DOCKER_HUB_HOST}/v2"
     if is_localhost(registry):
-        port = split_host_port(registry)[1]
-        scheme = "https" if port in ("", "443") else "http"
+        scheme = (release or NEWEST).localhost_upstream(split_host_port(registry)[1])[0]
         return f"{scheme}://{registry}/v2"
     return f"https://{registry}/v2"
 
 
-def legacy_upstream(registry: str) -> str:
-    """The upstream legacy CRI mirrors append: http for any localhost or loopback registry."""
-    scheme = "http" if is_localhost(registry) else "https"
+def legacy_upstream(registry: str, release: Release | None = None) -> str:
+    """The upstream legacy CRI mirrors append: http for a localhost or loopback registry."""
+    scheme = (release or NEWEST).legacy_upstream_scheme(registry)
     return f"{scheme}://{default_host(registry)}/v2"
 
 
@@ -256,16 +257,16 @@ def hosts_key_for(url: str) -> tuple[str, bool]:
 
 # --- legacy CRI -----------------------------------------------------------------------------
 
-def legacy_scheme_for(hostport: str) -> str:
-    return "http" if is_localhost(hostport) else "https"
+def legacy_scheme_for(hostport: str, release: Release | None = None) -> str:
+    return (release or NEWEST).legacy_upstream_scheme(hostport)
 
 
-def legacy_entry_url(endpoint: str) -> str:
+def legacy_entry_url(endpoint: str, release: Release | None = None) -> str:
     """CRI `registryEndpoints` + `registryHosts`: a legacy mirror endpoint's canonical URL."""
     raw = endpoint
     if "://" not in raw:
         probe = gourl.parse("dummy://" + raw)
-        raw = f"{legacy_scheme_for(probe.host)}://{raw}"
+        raw = f"{legacy_scheme_for(probe.host, release)}://{raw}"
     url = gourl.parse(raw)
     path = url.path or "/v2"
     _checked_host(url.host, f"endpoint {endpoint!r}")

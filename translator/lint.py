@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 
 from . import check, files
 from .errors import InputError, Problem
+from .releases import DEFAULT_TARGET, Target
 
 #: problems whose truth depends on the node's file system, not on the configuration
 NODE_CODES = frozenset({"missing-cert-file", "plaintext-password-world-readable"})
@@ -33,6 +34,8 @@ class LintOptions:
     ignore: frozenset[str] = frozenset()
     #: the node's root file system as seen from here, for checks that depend on the node
     root: str | None = None
+    #: the containerd release to judge for (`--containerd`)
+    target: Target = DEFAULT_TARGET
 
 
 @dataclass
@@ -114,7 +117,7 @@ def lint(paths: list[str], options: LintOptions = LintOptions()) -> LintResult:
         if path != "-" and not files.exists(path):
             result.missing.append(InputError("no such file or directory", file=path))
             continue
-        found = check.check_path(path, options.fmt, root=options.root)
+        found = check.check_path(path, options.fmt, root=options.root, target=options.target)
         off_node = options.root is None and path != "-" and in_git_checkout(path)
         for problem in found:
             if off_node and problem.code in NODE_CODES:

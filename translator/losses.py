@@ -152,6 +152,23 @@ def capabilities(diff: Difference, ctx: Context) -> bool:
     return diff.field == "capabilities"
 
 
+def default_dir(diff: Difference, ctx: Context) -> bool:
+    return diff.host == WILDCARD and not ctx.after.release.supports("default_dir")
+
+
+def push_only(diff: Difference, ctx: Context) -> bool:
+    """Only `push` (or `referrers`) is lost: pulls are the same."""
+    if diff.field != "capabilities" or not isinstance(diff.before, list) or not isinstance(diff.after, list):
+        return False
+    pulls = ("pull", "resolve")
+    return [c for c in diff.before if c in pulls] == [c for c in diff.after if c in pulls]
+
+
+def referrers_dropped(diff: Difference, ctx: Context) -> bool:
+    return (diff.field == "capabilities" and isinstance(diff.before, list) and "referrers" in diff.before
+            and "referrers" not in (diff.after or []))
+
+
 def skip_verify_false(diff: Difference, ctx: Context) -> bool:
     return diff.field == "skip_verify" and diff.before is False and diff.after is None
 
@@ -215,8 +232,14 @@ def implied_host(diff: Difference, ctx: Context) -> bool:
     return diff.entry == "appeared"
 
 
-def any_tls_v3(diff: Difference, ctx: Context) -> bool:
-    return diff.field in TLS_FIELDS and ctx.target == "cri-v3"
+def inert_tls(diff: Difference, ctx: Context) -> bool:
+    """TLS the source's containerd ignored (registry.configs.*.tls on 2.x), which the target applies."""
+    return diff.field in TLS_FIELDS and ctx.before.tls_inert
+
+
+def tls_dropped(diff: Difference, ctx: Context) -> bool:
+    """TLS written into registry.configs.<host>.tls, which containerd 2.x drops (and a v3 file cannot hold)."""
+    return diff.field in TLS_FIELDS and (ctx.target == "cri-v3" or not ctx.after.release.legacy_tls())
 
 
 # --- reasons ---------------------------------------------------------------------------------
@@ -229,9 +252,16 @@ R_FALLBACK_YAML = "registries.yaml disables fallback only globally (--no-default
 R_WILDCARD_TLS_CRI = "legacy CRI has no wildcard TLS"
 R_WILDCARD_TLS_YAML = "k3s rebuilds _default from mirrors[\"*\"] and drops configs[\"*\"].tls"
 R_V3_TLS = "containerd 2.x removed registry.configs.<host>.tls; TLS must live in hosts.toml"
+R_INERT_TLS = "the source's registry.configs.<host>.tls was ignored by containerd 2.x; here it takes effect"
 R_HEADER = "only global headers exist outside hosts.toml"
 R_DIAL = "only hosts.toml has dial_timeout"
+R_DIAL_RELEASE = "this containerd release does not know dial_timeout (2.0.7 / 2.1.0 and later do)"
+R_DEFAULT_DIR = "this containerd release never reads _default (1.6.17 and 1.7.0 and later do); list each registry"
 R_CAPS = "mirrors are always pull+resolve outside hosts.toml"
+R_PUSH = ("CRI never pushes, and outside hosts.toml mirrors are pull+resolve: only ctr, nerdctl and Docker's "
+          "containerd image store, which read hosts.toml, lose push (or referrers) through this host")
+R_REFERRERS = ("hosts are written pull+resolve so containerd < 2.2 can parse them (pass --containerd 2.2 to keep "
+               "referrers)")
 R_EXTRA_TLS = "one CA and one client pair per host:port outside hosts.toml"
 R_TLS_DISAGREE = "TLS is keyed by endpoint host:port; entries for this host disagree"
 R_HTTP_TLS = "legacy CRI ignores TLS on http endpoints"
@@ -255,6 +285,7 @@ R_DEFAULT_FOLDED = "k3s folds a last endpoint equal to the default into the serv
 _COMMON_OUTSIDE_HOSTS: list[tuple[Matcher, str]] = [
     (header, R_HEADER),
     (dial_timeout, R_DIAL),
+    (push_only, R_PUSH),
     (capabilities, R_CAPS),
     (extra_tls, R_EXTRA_TLS),
     (tls_disagrees, R_TLS_DISAGREE),
@@ -262,6 +293,10 @@ _COMMON_OUTSIDE_HOSTS: list[tuple[Matcher, str]] = [
 
 CANNOT_HOLD: dict[str, list[tuple[Matcher, str]]] = {
     "certs-d": [
+        (inert_tls, R_INERT_TLS),
+        (referrers_dropped, R_REFERRERS),
+        (dial_timeout, R_DIAL_RELEASE),
+        (default_dir, R_DEFAULT_DIR),
         (order_follows, R_ORDER_FOLLOWS),
         (rewrite, R_REWRITE),
         (credentials, R_CREDENTIALS),
@@ -270,6 +305,7 @@ CANNOT_HOLD: dict[str, list[tuple[Matcher, str]]] = {
     ],
     "registries-yaml": [
         (order_follows, R_ORDER_FOLLOWS),
+        (inert_tls, R_INERT_TLS),
         (rewrite_on_default, R_REWRITE_DEFAULT),
         (rewrite, R_REWRITE_SHARED),
         (docker_io_host, R_DOCKER_IO_HOST),
@@ -289,7 +325,7 @@ CANNOT_HOLD: dict[str, list[tuple[Matcher, str]]] = {
         (order_follows, R_ORDER_FOLLOWS),
         (rewrite, R_REWRITE),
         (fallback, R_FALLBACK_CRI),
-        (any_tls_v3, R_V3_TLS),
+        (tls_dropped, R_V3_TLS),
         (wildcard_tls, R_WILDCARD_TLS_CRI),
         (tls_on_http, R_HTTP_TLS),
         (relative_paths, R_RELATIVE),

@@ -18,6 +18,7 @@ from . import compare, cri_config, files, losses, secrets
 from .errors import InputError
 from .formats import certs_d, certs_d_writer, cri_toml
 from .model import Change, Config
+from .releases import DEFAULT_TARGET, Target
 
 
 @dataclass
@@ -33,12 +34,12 @@ class Plan:
     nothing_to_do: str = ""
 
 
-def plan(config_file: str, certs_dir: str) -> Plan:
+def plan(config_file: str, certs_dir: str, target: Target = DEFAULT_TARGET) -> Plan:
     certs_dir = os.path.abspath(certs_dir)  # config_path is one absolute directory: containerd's cwd is not ours
     text = files.read_text(config_file)
     tree = cri_toml.parse_toml(text, config_file)
     fmt = cri_toml.detect(tree, config_file)
-    model = cri_toml.read(text, config_file, fmt=fmt)
+    model = cri_toml.read(text, config_file, fmt=fmt, target=target)
     section = cri_toml._dig(tree, cri_toml.registry_path(fmt))
     section = section if isinstance(section, dict) else {}
     legacy = bool(section.get("mirrors")) or bool(section.get("auths")) or any(
@@ -47,12 +48,12 @@ def plan(config_file: str, certs_dir: str) -> Plan:
         reason = (f"already uses config_path = {section['config_path']!r}" if section.get("config_path")
                   else "has no legacy registry settings (mirrors, auths or configs.*.tls)")
         return Plan(config_file, certs_dir, fmt, model, text, text, nothing_to_do=reason)
-    tree_files = certs_d_writer.render(model, drop_http_tls=True)
+    tree_files = certs_d_writer.render(model, drop_http_tls=True, target=target)
     new_text = cri_config.migrated(text, config_file, fmt, certs_dir, model.auth)
     listing = files.listing_from_files({k: v for k, (v, _m) in tree_files.items()})
-    back = certs_d.read(listing, certs_dir)
-    beside = cri_toml.read(new_text, config_file)
-    back = back.with_(auth=beside.auth, headers=beside.headers)
+    back = certs_d.read(listing, certs_dir, target=target)
+    beside = cri_toml.read(new_text, config_file, target=target)
+    back = back.with_(auth=beside.auth, headers=beside.headers, release=target.release, semantics="hosts")
     found = compare.differences(model, back)
     changes = losses.losses(model, back, found, fmt, "certs-d")
     return Plan(config_file, certs_dir, fmt, model, text, new_text, tree_files, changes)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from .compat import SLOTS
 from .errors import Problem
+from .releases import NEWEST, Release
 
 #: capabilities in the order containerd documents them; models keep them in this order
 CAPABILITY_ORDER = ("pull", "resolve", "push", "referrers")
@@ -129,6 +130,16 @@ class Config:
     source_format: str = ""
     #: why the runtime cannot use this configuration at all ("" when it can): resolve gives no pulls
     unusable: str = ""
+    #: registries every pull from which fails, and why (a legacy endpoint that is not a URL, ...)
+    failing: dict[str, str] = field(default_factory=dict)
+    #: the containerd release the model is of (every version-dependent rule was applied for it)
+    release: Release = NEWEST
+    #: how the runtime looks hosts up: "hosts" (hosts.toml rules), "legacy" (CRI mirrors) or "k3s";
+    #: "" lets resolve decide from the source format
+    semantics: str = ""
+    #: the TLS settings in the model are what the file says, but the release ignores them
+    #: (registry.configs.*.tls on containerd 2.x): conversions carry them over, resolve does not use them
+    tls_inert: bool = False
 
     def with_(self, **changes: object) -> Config:
         return replace(self, **changes)  # type: ignore[arg-type]

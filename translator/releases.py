@@ -629,3 +629,58 @@ def is_localhost(host: str) -> bool:
         return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
+
+
+# --------------------------------------------------------------------------------------------
+# The release a command works for
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """The containerd release a configuration is read, written and judged for.
+
+    `explicit` is false when the user gave no `--containerd`: the tool then follows the newest
+    known release, and a problem that depends on the version names every release it applies
+    to instead of being silent about the others.
+    """
+
+    release: Release
+    explicit: bool = False
+
+    def has(self, name: str, value: Any = True) -> bool:
+        """Does the release read with `name` = `value`?"""
+        return fact_for(name, self.release).value == value
+
+    def concerns(self, name: str, value: Any = True) -> bool:
+        """Is a problem about `name` = `value` worth reporting: for an explicit release, when it
+        has it; by default, when any known release has it."""
+        if self.explicit:
+            return self.has(name, value)
+        return any(row.value == value for row in facts_named(name))
+
+    def who(self, name: str, value: Any = True) -> str:
+        """`containerd 1.7.20` for an explicit release, else the releases that have the value."""
+        if self.explicit:
+            return f"containerd {self.release}"
+        return f"containerd {ranges_for(name, value)}"
+
+    def verb(self, word: str) -> str:
+        """WORD agreeing with `who`: one release ("ignores"), or several ("ignore")."""
+        if not self.explicit:
+            return word
+        irregular = {"do": "does", "have": "has"}
+        return irregular.get(word, word + ("es" if word.endswith(("s", "sh")) else "s"))
+
+    def __str__(self) -> str:
+        return f"containerd {self.release}" + ("" if self.explicit else " (the newest known release)")
+
+
+DEFAULT_TARGET = Target(NEWEST, explicit=False)
+
+
+def target(text: str | None) -> Target:
+    """`--containerd TEXT` as a Target; None: the newest known release, not explicit."""
+    if text is None:
+        return DEFAULT_TARGET
+    return Target(parse_version(text), explicit=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from . import endpoints as ep_rules
 from . import gourl, secrets
 from .errors import InputError
-from .model import ALL_CAPABILITIES, IMAGE_UPSTREAM, MIRROR_CAPABILITIES, WILDCARD, Config, Endpoint
+from .model import IMAGE_UPSTREAM, WILDCARD, Config, Endpoint
 from .reference import Reference, parse
 
 
@@ -79,6 +79,8 @@ class Resolution:
 
 
 def semantics_of(config: Config) -> str:
+    if config.semantics:
+        return config.semantics
     if config.source_format == "registries-yaml":
         return "k3s"
     if config.source_format.startswith("cri-") and not config.config_path:
@@ -92,7 +94,14 @@ _SEMANTICS_WORDS = {"hosts": "containerd's hosts.toml rules", "legacy": "contain
 
 def host_list(config: Config, registry: str, semantics: str) -> tuple[list[Endpoint], str]:
     """The endpoints containerd tries for REGISTRY, and in words which entry gave them and why."""
-    upstream = ep_rules.legacy_upstream(registry) if semantics == "legacy" else ep_rules.hosts_upstream(registry)
+    release = config.release
+    if semantics == "legacy":
+        upstream = Endpoint(ep_rules.legacy_upstream(registry, release), release.legacy_capabilities())
+    else:
+        from .formats.hosts_toml import localhost_fill
+        from .releases import Target
+
+        upstream = localhost_fill(registry, Target(release))
     found = config.hosts.get(registry)
     if found is not None:
         origin = {"hosts": f"the directory for {registry} (hosts.toml)",
@@ -104,9 +113,7 @@ def host_list(config: Config, registry: str, semantics: str) -> tuple[list[Endpo
                   "legacy": f"mirrors['*']: there is no mirrors key {registry!r}",
                   "k3s": f"the registries.yaml entry '*' (_default): there is no entry {registry!r}"}[semantics]
     if found is None:
-        caps = MIRROR_CAPABILITIES if semantics == "legacy" else ALL_CAPABILITIES
-        return [Endpoint(upstream, caps)], (f"nothing configured for {registry} (and no '*' or _default): "
-                                            "the registry itself")
+        return [upstream], f"nothing configured for {registry} (and no '*' or _default): the registry itself"
     entries = list(found.endpoints)
     if semantics == "legacy" and found.name == WILDCARD and any(e.hostport == registry for e in entries if e.url):
         entries = [e for e in entries if e.url != IMAGE_UPSTREAM]
@@ -114,7 +121,8 @@ def host_list(config: Config, registry: str, semantics: str) -> tuple[list[Endpo
     resolved = []
     for entry in entries:
         if entry.url == IMAGE_UPSTREAM:
-            entry = Endpoint(upstream, entry.capabilities, entry.ca, entry.client, entry.skip_verify,
+            skip = entry.skip_verify if upstream.skip_verify is None else upstream.skip_verify
+            entry = Endpoint(upstream.url, entry.capabilities, entry.ca, entry.client, skip,
                              entry.header, entry.rewrite, entry.dial_timeout)
         resolved.append(entry)
     return resolved, origin
@@ -163,10 +171,10 @@ def manifest_url(endpoint: Endpoint, ref: Reference, repository: str) -> str:
     return url
 
 
-def _role(index: int, count: int, entry: Endpoint, registry: str, semantics: str) -> str:
+def _role(index: int, count: int, entry: Endpoint, registry: str, semantics: str, config: Config) -> str:
     if index < count - 1:
         return "mirror"
-    upstreams = (ep_rules.hosts_upstream(registry), ep_rules.legacy_upstream(registry))
+    upstreams = (ep_rules.hosts_upstream(registry, config.release), ep_rules.legacy_upstream(registry, config.release))
     if entry.url in upstreams:
         return "upstream"
     return "server" if semantics != "legacy" else "mirror"
@@ -184,12 +192,32 @@ def credentials(config: Config, hostport: str) -> tuple[dict[str, str] | None, s
     return fields, f"configs.{hostport!r}.auth"
 
 
+def _attempts(entry: Endpoint, semantics: str, config: Config) -> list[tuple[Endpoint, str]]:
+    """The URLs containerd really tries for ENTRY, with a note each: an `http://` host with TLS
+    settings is tried over HTTPS first and over http after a TLS error, on the releases that do so."""
+    release = config.release
+    if entry.scheme != "http" or semantics == "legacy":
+        return [(entry, "")]
+    port = ep_rules.split_host_port(entry.hostport)[1]
+    dial_only = bool(entry.dial_timeout) and not entry.has_tls()
+    if not release.https_first(port, entry.has_tls(), dial_only):
+        if entry.has_tls():
+            return [(entry, f"http:// with TLS settings: containerd {release} uses plain http and ignores them")]
+        return [(entry, "")]
+    https = Endpoint("https://" + entry.url.split("://", 1)[1], entry.capabilities, entry.ca, entry.client,
+                     entry.skip_verify, entry.header, entry.rewrite, entry.dial_timeout)
+    why = "a dial_timeout" if dial_only else "TLS settings"
+    return [(https, f"http:// with {why}: containerd {release} tries HTTPS first"),
+            (entry, "then plain http, after a TLS error on HTTPS")]
+
+
 def resolve(image: str, config: Config, semantics: str | None = None) -> Resolution:
     ref = parse(image)
     semantics = semantics or semantics_of(config)
-    if config.unusable:
+    error = config.unusable or config.failing.get(ref.registry, "")
+    if error:
         return Resolution(image=ref.name, registry=ref.registry, source="", hosts=[], typed=image,
-                          steps=ref.steps, error=config.unusable)
+                          steps=ref.steps, error=error)
     entries, origin = host_list(config, ref.registry, semantics)
     needed = {"pull"} if ref.digest else {"pull", "resolve"}
     hosts: list[ResolvedHost] = []
@@ -214,21 +242,23 @@ def resolve(image: str, config: Config, semantics: str | None = None) -> Resolut
         header = {k: list(v) for k, v in header_global.items()}
         for name, values in entry.header:
             header.setdefault(name, []).extend(values)
-        if entry.scheme == "http" and entry.has_tls() and semantics != "legacy":
-            notes.append("http:// with TLS settings: containerd 1.7.7+ and 2.x try HTTPS first, then http")
-        if entry.scheme == "http" and entry.has_tls() and semantics == "legacy":
-            notes.append("TLS settings on an http:// endpoint are ignored by legacy CRI")
+        if config.tls_inert and entry.has_tls():
+            notes.append(f"registry.configs.{entry.hostport!r}.tls is ignored by containerd {config.release}")
+            entry = Endpoint(entry.url, entry.capabilities, header=entry.header, rewrite=entry.rewrite,
+                             dial_timeout=entry.dial_timeout)
         auth, auth_key = credentials(config, entry.hostport)
         if auth is not None:
             notes.append(f"credentials from {auth_key}")
-        hosts.append(ResolvedHost(
-            url=entry.url, capabilities=list(entry.capabilities), skip_verify=bool(entry.skip_verify),
-            ca=list(entry.ca), client=[list(p) for p in entry.client], header=header, rewrite=rewrite,
-            manifest=manifest_url(entry, ref, repository), notes=notes, auth=auth, auth_key=auth_key,
-            role=_role(index, len(entries), entry, ref.registry, semantics)))
+        role = _role(index, len(entries), entry, ref.registry, semantics, config)
+        for attempt, note in _attempts(entry, semantics, config):
+            hosts.append(ResolvedHost(
+                url=attempt.url, capabilities=list(attempt.capabilities), skip_verify=bool(attempt.skip_verify),
+                ca=list(attempt.ca), client=[list(p) for p in attempt.client], header=header, rewrite=rewrite,
+                manifest=manifest_url(attempt, ref, repository), notes=([note] if note else []) + notes,
+                auth=auth, auth_key=auth_key, role=role))
     if not entries:
         raise InputError(f"no host is configured for {ref.registry}")
-    origin += f"; read with {_SEMANTICS_WORDS[semantics]}"
+    origin += f"; read with {_SEMANTICS_WORDS[semantics]} of containerd {config.release}"
     return Resolution(image=ref.name, registry=ref.registry, source=origin, hosts=hosts, skipped=skipped,
                       typed=image, steps=ref.steps)
 

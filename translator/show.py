@@ -27,7 +27,11 @@ def endpoint_dict(endpoint: Endpoint) -> dict[str, object]:
 
 
 def model_dict(config: Config) -> dict[str, object]:
-    data: dict[str, object] = {"format": config.source_format}
+    data: dict[str, object] = {"format": config.source_format, "containerd": str(config.release)}
+    if config.unusable:
+        data["unusable"] = config.unusable
+    if config.tls_inert:
+        data["tls"] = f"registry.configs.*.tls is ignored by containerd {config.release}: the TLS below does nothing"
     data["hosts"] = {name: [endpoint_dict(e) for e in host.endpoints] for name, host in config.hosts.items()}
     if config.auth:
         data["auth"] = {k: secrets.mask_auth({f: v for f, v in a.as_dict().items() if v})

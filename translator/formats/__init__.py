@@ -19,6 +19,7 @@ from .. import files
 from ..compat import tomllib
 from ..errors import InputError
 from ..model import Config
+from ..releases import DEFAULT_TARGET, Target
 
 CRI_FORMATS = ("cri-v1", "cri-v2", "cri-v3")
 FORMATS = ("registries-yaml", *CRI_FORMATS, "certs-d")
@@ -33,6 +34,8 @@ class ReadOptions:
     flavor: str = "vanilla"
     #: a containerd config whose credentials and headers go with a certs.d source
     cri_config: str | None = None
+    #: the containerd release to read as (`--containerd`; by default the newest known one)
+    target: Target = DEFAULT_TARGET
 
 
 @dataclass
@@ -111,15 +114,19 @@ def read_text(text: str, fmt: str, name: str, options: ReadOptions = ReadOptions
     if fmt == "registries-yaml":
         from . import registries_yaml
 
-        return registries_yaml.read(text, name, no_default_endpoint=options.no_default_endpoint)
+        config = registries_yaml.read(text, name, no_default_endpoint=options.no_default_endpoint)
+        return config.with_(release=options.target.release)
     if fmt in CRI_FORMATS:
         from . import cri_toml
 
-        return cri_toml.read(text, name, fmt=fmt, flavor=options.flavor, load_tree=_load_config_path)
+        def load_tree(config_path: str) -> Config:
+            return _load_config_path(config_path, options.target)
+
+        return cri_toml.read(text, name, fmt=fmt, flavor=options.flavor, load_tree=load_tree, target=options.target)
     raise InputError(f"{fmt} is a directory format", file=name, fix="pass a certs.d directory")
 
 
-def _load_config_path(config_path: str) -> Config:
+def _load_config_path(config_path: str, target: Target = DEFAULT_TARGET) -> Config:
     """The hosts of the certs.d tree(s) a config.toml's `config_path` names: the first root that
     has a directory for a registry wins, `_default` included (SEMANTICS.md §2.1)."""
     from . import certs_d
@@ -130,14 +137,15 @@ def _load_config_path(config_path: str) -> Config:
     for root in config_path.split(":"):
         if not root or not os.path.isdir(root):
             continue
-        tree = certs_d.read(files.read_tree(root), root)
+        tree = certs_d.read(files.read_tree(root), root, target=target)
         if "*" in hosts:
             break
         for name, host in tree.hosts.items():
             hosts.setdefault(name, host)
         notes.extend(tree.notes)
         problems.extend(tree.problems)
-    return Config(hosts=hosts, notes=tuple(notes), problems=tuple(problems), source_format="certs-d")
+    return Config(hosts=hosts, notes=tuple(notes), problems=tuple(problems), source_format="certs-d",
+                  release=target.release)
 
 
 def read(path: str, fmt: str | None = None, options: ReadOptions = ReadOptions()) -> Config:
@@ -148,9 +156,10 @@ def read(path: str, fmt: str | None = None, options: ReadOptions = ReadOptions()
 
         if fmt not in (None, "certs-d"):
             raise InputError(f"is a directory, so it cannot be {fmt}", file=path, fix="pass --from certs-d")
-        config = certs_d.read(files.read_tree(path), path, flavor=options.flavor)
+        config = certs_d.read(files.read_tree(path), path, flavor=options.flavor, target=options.target)
+        config = config.with_(release=options.target.release, semantics="hosts")
         if options.cri_config:
-            beside = read(options.cri_config, None, ReadOptions())
+            beside = read(options.cri_config, None, ReadOptions(target=options.target))
             config = config.with_(auth=beside.auth, headers=beside.headers,
                                   problems=config.problems + beside.problems)
         return config
@@ -158,7 +167,8 @@ def read(path: str, fmt: str | None = None, options: ReadOptions = ReadOptions()
         from . import certs_d
 
         label, listing = files.read_host_file(path)
-        return certs_d.read(listing, label, flavor=options.flavor)
+        config = certs_d.read(listing, label, flavor=options.flavor, target=options.target)
+        return config.with_(release=options.target.release, semantics="hosts")
     if fmt == "certs-d":
         if not files.exists(path):
             raise InputError("no such directory", file=path)
@@ -167,7 +177,8 @@ def read(path: str, fmt: str | None = None, options: ReadOptions = ReadOptions()
     return read_text(text, fmt or detect(path, text), path, options)
 
 
-def render(config: Config, fmt: str, *, keep_rewrites: bool = False, no_default_endpoint: bool = False) -> Rendered:
+def render(config: Config, fmt: str, *, keep_rewrites: bool = False, no_default_endpoint: bool = False,
+           target: Target = DEFAULT_TARGET) -> Rendered:
     """CONFIG written out as FMT (certs-d files without the containerd config that goes beside them)."""
     if fmt == "registries-yaml":
         from . import registries_yaml_writer
@@ -182,7 +193,7 @@ def render(config: Config, fmt: str, *, keep_rewrites: bool = False, no_default_
 
         flavor = "k3s" if keep_rewrites else "vanilla"
         drop = config.source_format in CRI_FORMATS
-        return Rendered(fmt, files=certs_d_writer.render(config, flavor=flavor, drop_http_tls=drop))
+        return Rendered(fmt, files=certs_d_writer.render(config, flavor=flavor, drop_http_tls=drop, target=target))
     raise InputError(f"unknown format {fmt!r}", fix="use one of " + ", ".join(FORMATS))
 
 
@@ -192,9 +203,10 @@ def read_back(rendered: Rendered, options: ReadOptions, cri_text: str | None = N
         from . import certs_d, cri_toml
 
         listing = files.listing_from_files({k: v for k, (v, _m) in rendered.files.items()})
-        config = certs_d.read(listing, "(output)", flavor=options.flavor)
+        config = certs_d.read(listing, "(output)", flavor=options.flavor, target=options.target)
+        config = config.with_(release=options.target.release, semantics="hosts")
         if cri_text is not None:
-            beside = cri_toml.read(cri_text, "(cri config)")
+            beside = cri_toml.read(cri_text, "(cri config)", target=options.target)
             config = config.with_(auth=beside.auth, headers=beside.headers)
         return config
     return read_text(rendered.text, rendered.fmt, "(output)", options)

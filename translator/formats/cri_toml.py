@@ -29,7 +29,6 @@ from .. import gourl, secrets
 from ..errors import InputError, Problem
 from ..model import (
     IMAGE_UPSTREAM,
-    MIRROR_CAPABILITIES,
     WILDCARD,
     Auth,
     Change,
@@ -39,6 +38,7 @@ from ..model import (
     endpoint_path,
     host_path,
 )
+from ..releases import DEFAULT_TARGET, Target
 from . import toml_lines, toml_out
 
 PLUGIN = {"cri-v1": "cri", "cri-v2": "io.containerd.grpc.v1.cri", "cri-v3": "io.containerd.cri.v1.images"}
@@ -106,14 +106,17 @@ class _Registry:
 
 
 class _Reader:
-    def __init__(self, text: str, name: str, fmt: str, flavor: str) -> None:
+    def __init__(self, text: str, name: str, fmt: str, flavor: str, target: Target = DEFAULT_TARGET) -> None:
         self.name = name
         self.fmt = fmt
         self.flavor = flavor
+        self.target = target
+        self.release = target.release
         self.lines = toml_lines.index(text)
         self.problems: list[Problem] = []
         self.notes: list[Change] = []
-        self.base = registry_path(fmt)
+        self.base: tuple[str, ...] = registry_path(fmt)
+        self.failing: dict[str, str] = {}
 
     def where(self, *path: str) -> str:
         line = toml_lines.line_of(self.lines, *self.base, *path)
@@ -148,24 +151,75 @@ class _Reader:
         self.warn("unknown-key", (*path, key), f"unknown key {'.'.join((*path, key))!r} is ignored by containerd",
                   hint)
 
-    def other_versions(self, tree: dict) -> None:
-        plugins = tree.get("plugins")
-        if not isinstance(plugins, dict):
-            return
-        v2 = "io.containerd.grpc.v1.cri"
-        if self.fmt == "cri-v1" and isinstance(_dig(plugins, (v2, "registry")), dict):
-            self.warn("v1-file-with-v2-keys", ("plugins", v2), "a version 1 file (no version key) with "
-                      f"plugins.\"{v2}\": containerd 1.x ignores it (containerd#5236)", "add version = 2",
+    def refused(self, path: tuple[str, ...], message: str, fix: str, code: str) -> InputError:
+        return InputError(message, file=self.name, line=toml_lines.line_of(self.lines, *path), fix=fix, code=code)
+
+    def locate(self, tree: dict) -> tuple[str, ...] | None:
+        """The registry table this release reads in this file (None: it reads none), after the
+        checks of the file's version that containerd makes at start-up (SEMANTICS §3.1)."""
+        target, release = self.target, self.release
+        plugins = tree.get("plugins") if isinstance(tree.get("plugins"), dict) else {}
+        v2, v3 = PLUGIN["cri-v2"], PLUGIN["cri-v3"]
+        version = tree.get("version", 1) or 1
+        behaviour = release.config_version_behaviour(version)
+        fact = f"config_v{version}" if version in (3, 4) else ""
+        if behaviour == "refused":
+            raise self.refused(("version",), f"containerd {release} refuses to start with version = {version}",
+                               "write version = 2, which every 1.x and 2.x release reads",
+                               "config-version-unsupported")
+        if fact and target.concerns(fact, "refused") and not target.explicit:
+            self.warn("config-version-unsupported", ("version",), f"version = {version}: "
+                      f"{target.who(fact, 'refused')} refuse to start; {target.who(fact, 'unused')} read it as "
+                      "version 2 and never use this registry table", "write version = 2 for a fleet with 1.x nodes",
                       absolute=True)
-        if self.fmt == "cri-v2" and "cri" in plugins:
-            self.warn("short-plugin-key-in-v2", ("plugins", "cri"), "version = 2 with [plugins.cri…]: "
-                      "containerd 1.x refuses to start", f"use the full plugin id plugins.\"{v2}\"",
-                      severity="error", absolute=True)
+        if self.fmt == "cri-v3" and behaviour == "unused":
+            self.warn("config-version-unsupported", ("version",), f"containerd {release} reads version = {version} "
+                      f"as version 2: the registry table under plugins.\"{v3}\" is never used",
+                      "write version = 2", severity="error", absolute=True)
+            return registry_path("cri-v2")
         if self.fmt == "cri-v3" and isinstance(_dig(plugins, (v2, "registry")), dict):
             self.warn("v3-file-with-v2-keys", ("plugins", v2, "registry"), f"version >= 3 with "
                       f"plugins.\"{v2}\".registry: containerd 2.x ignores it (containerd#9886)",
-                      "move it to plugins.\"io.containerd.cri.v1.images\".registry", severity="error",
-                      absolute=True)
+                      f"move it to plugins.\"{v3}\".registry", severity="error", absolute=True)
+        if self.fmt == "cri-v2" and "cri" in plugins:
+            if release.short_key_in_v2() == "refused":
+                raise self.refused(("plugins", "cri"), f"version = 2 with [plugins.cri…]: containerd {release} "
+                                   "refuses to start", f"use the full plugin id plugins.\"{v2}\"",
+                                   "short-plugin-key-in-v2")
+            severity = "error" if target.concerns("short_key_in_v2", "refused") else "warning"
+            self.warn("short-plugin-key-in-v2", ("plugins", "cri"), "version = 2 with [plugins.cri…]: "
+                      f"{target.who('short_key_in_v2', 'refused')} {target.verb('refuse')} to start"
+                      + ("" if target.explicit else "; 2.x ignores the table"),
+                      f"use the full plugin id plugins.\"{v2}\"", severity=severity, absolute=True)
+        if self.fmt != "cri-v1":
+            return self.base
+        short = ("plugins", "cri", "registry")
+        full = ("plugins", v2, "registry")
+        has_full = isinstance(_dig(tree, full), dict)
+        short_rule, full_rule = release.versionless_short_keys(), release.versionless_v2_keys()
+        if has_full and target.concerns("versionless_v2_keys", "ignored"):
+            self.warn("v1-file-with-v2-keys", ("plugins", v2), "a version 1 file (no version key) with "
+                      f"plugins.\"{v2}\": {target.who('versionless_v2_keys', 'ignored')} "
+                      f"{target.verb('ignore')} it (containerd#5236)",
+                      "add version = 2", absolute=True)
+        if short_rule == "ignored" and full_rule == "ignored":
+            if isinstance(_dig(tree, short), dict) or has_full:
+                self.warn("versionless-config-ignored", (), f"a file without version: containerd {release} "
+                          "ignores its registry section (runtime unconfirmed: read from the source)",
+                          "add version = 2", severity="error" if target.explicit else "warning", absolute=True)
+            return None
+        if not target.explicit and target.concerns("versionless_short_keys", "ignored") and (
+                isinstance(_dig(tree, short), dict) or has_full):
+            self.warn("versionless-config-ignored", (), f"a file without version: "
+                      f"{target.who('versionless_short_keys', 'ignored')} ignore its registry section "
+                      "(read from the source, runtime unconfirmed)", "add version = 2", absolute=True)
+        if full_rule == "migrated" and has_full:
+            if isinstance(_dig(tree, short), dict):
+                self.warn("v1-file-with-v2-keys", ("plugins", "cri"), "both plugins.cri and "
+                          f"plugins.\"{v2}\" in a file without version: which one containerd {release} keeps is "
+                          "not defined", "keep one, and add version = 2", absolute=True)
+            return full
+        return short
 
     def section(self, tree: dict) -> _Registry:
         registry = _Registry()
@@ -220,10 +274,13 @@ class _Reader:
             self.notes.append(Change(host_path(key), "removed", list(endpoints), None,
                                      "containerd never consults this key"))
             return
-        try:
-            ep_rules.check_registry_name(key)
-        except InputError as exc:
-            raise exc.located(self.name, toml_lines.line_of(self.lines, *self.base, "mirrors", key)) from None
+        if key != WILDCARD and not ep_rules.valid_hostport(key):
+            self.warn("mirror-key-not-a-registry", ("mirrors", key), f"mirrors key {key!r} is not a registry "
+                      "host[:port]: no image reference ever matches it, so containerd never consults it",
+                      "use the registry's host name and port only, e.g. registry.example.com:5000")
+            self.notes.append(Change(host_path(key), "removed", list(endpoints), None,
+                                     "containerd never consults this key"))
+            return
         if key in ep_rules.HUB_ALIASES:
             self.warn("hub-alias-key", ("mirrors", key), f"mirrors key {key!r} is never used: image references "
                       "normalise to docker.io", "use the key docker.io")
@@ -307,64 +364,132 @@ class _Reader:
         registry.auth[host] = auth
 
     def build(self, tree: dict, load_tree: Callable[[str], Config] | None) -> Config:
-        self.other_versions(tree)
+        located = self.locate(tree)
+        if located is None:
+            return Config(notes=tuple(self.notes), problems=tuple(self.problems), source_format=self.fmt,
+                          release=self.release, semantics="legacy")
+        self.base = located
         registry = self.section(tree)
+        target, release = self.target, self.release
         if _dig(tree, self.base) is not None:
             self.warn("ctr-ignores-cri", (), "ctr and nerdctl ignore the CRI registry section "
                       "(containerd#6285); only CRI pulls (kubelet, crictl) use it",
                       "use ctr --hosts-dir / nerdctl --hosts-dir with a certs.d tree", severity="info")
-        if self.fmt == "cri-v3" and registry.tls:
-            for key in registry.tls:
-                self.warn("tls-ignored-in-v3", ("configs", key, "tls"), "containerd 2.x removed "
-                          "registry.configs.<host>.tls and ignores it; private-CA pulls fail (containerd#11624)",
-                          "move the TLS settings to a hosts.toml (ca, client, skip_verify)", severity="error")
-                self.notes.append(Change(f"configs[{key!r}].tls", "changed", "ignored by containerd 2.x",
-                                         "takes effect", "TLS was ignored by containerd 2.x and now takes effect",
-                                         targets=frozenset({"cri-v1", "cri-v2", "certs-d", "registries-yaml"})))
-        if registry.config_path:
-            if ":" in registry.config_path:
-                self.warn("colon-config-path", ("config_path",), "config_path lists several directories: "
-                          "transfer-service pulls (containerd 2.1+) find nothing (containerd#12636)",
-                          "use one directory")
-            if registry.mirrors:
-                self.warn("mirrors-with-config-path", ("config_path",), "mirrors together with config_path: "
-                          "the CRI plugin fails to load (containerd#12612)", "run migrate", severity="error")
-            if registry.tls and self.fmt != "cri-v3":
-                self.warn("tls-with-config-path", ("config_path",), "configs.*.tls together with config_path: "
-                          "containerd 1.x fails to load the CRI plugin", "move TLS into hosts.toml",
-                          severity="error")
-        if registry.config_path and not registry.mirrors and load_tree is not None:
-            tree_config = load_tree(registry.config_path)
+        if registry.mirrors or registry.auth:
+            self.deprecations(registry)
+        tls_inert = bool(registry.tls) and not release.legacy_tls()
+        if registry.tls:
+            self.tls_problems(registry)
+        unusable = ""
+        if registry.config_path and registry.mirrors:
+            self.warn("mirrors-with-config-path", ("config_path",), "mirrors together with config_path: "
+                      "the CRI plugin fails to load (containerd#12612)", "run migrate", severity="error")
+            unusable = ("mirrors together with config_path: containerd's CRI plugin fails to load, so every CRI pull "
+                        "fails (containerd#12612); run migrate")
+        if registry.config_path and registry.tls and target.concerns("tls_config_path_conflict"):
+            severity = "error" if release.tls_config_path_conflict() else "warning"
+            self.warn("tls-with-config-path", ("config_path",), "configs.*.tls together with config_path: "
+                      f"{target.who('tls_config_path_conflict')} {target.verb('fail')} to load the CRI plugin",
+                      "move TLS into hosts.toml", severity=severity)
+            if release.tls_config_path_conflict() and not unusable:
+                unusable = (f"configs.*.tls together with config_path: containerd {release}'s CRI plugin fails to "
+                            "load, so every CRI pull fails; move the TLS settings into hosts.toml")
+        if registry.mirrors and not registry.config_path:
+            if release.default_config_path(has_mirrors=True):
+                unusable = unusable or (f"containerd {release} sets config_path by default "
+                                        "(/etc/containerd/certs.d:/etc/docker/certs.d), and beside mirrors the CRI "
+                                        "plugin fails to load (containerd#12612)")
+            early = (_DEFAULT_DIRS, "unless-windows")
+            if target.concerns("default_config_path", early):
+                who = target.who("default_config_path", early)
+                self.warn("mirrors-with-config-path", ("mirrors",), f"{who} default config_path to {_DEFAULT_DIRS}, "
+                          "which beside mirrors makes the CRI plugin fail to load (containerd#12612)", "run migrate",
+                          severity="error" if target.explicit else "warning")
+        local_pull = bool(registry.mirrors or registry.auth or registry.tls) or not release.transfer_service()
+        config_path = registry.config_path
+        default_path = ""
+        if not config_path and not registry.mirrors:
+            default_path = release.default_config_path(has_mirrors=False)
+            if default_path:
+                self.warn("default-config-path", (), f"no config_path and no mirrors: containerd {release} reads "
+                          f"hosts.toml files from {default_path} on the node", "set config_path to say which "
+                          "directory", severity="info")
+        if ":" in config_path and target.concerns("transfer_splits_config_path", False):
+            severity = "error" if (not local_pull and not release.transfer_splits_config_path()) else "warning"
+            self.warn("colon-config-path", ("config_path",), "config_path lists several directories: "
+                      f"transfer-service pulls ({target.who('transfer_splits_config_path', False)}, when no "
+                      "mirrors, configs or auths are set) find nothing (containerd#12636)", "use one directory",
+                      severity=severity)
+        semantics = "hosts" if (config_path or default_path or not local_pull) else "legacy"
+        if config_path and not registry.mirrors and load_tree is not None:
+            roots = config_path if (local_pull or release.transfer_splits_config_path()) else None
+            tree_config = load_tree(roots) if roots else Config()
             hosts = dict(tree_config.hosts)
             self.notes.extend(tree_config.notes)
             self.problems.extend(tree_config.problems)
-        else:
+        elif semantics == "legacy" or tls_inert:
+            # on 2.x the TLS settings do nothing, but conversions carry them over: keep the hosts they name
             hosts = self.legacy_hosts(registry)
-        unusable = ""
-        if registry.config_path and registry.mirrors:
-            unusable = ("mirrors together with config_path: containerd's CRI plugin fails to load, so every CRI pull "
-                        "fails (containerd#12612); run migrate")
-        notes, problems = self.notes, self.problems
+        else:
+            hosts = {}
         return Config(hosts=hosts, auth=registry.auth, headers=registry.headers,
-                      config_path=registry.config_path, notes=tuple(notes), problems=tuple(problems),
-                      source_format=self.fmt, unusable=unusable)
+                      config_path=registry.config_path, notes=tuple(self.notes), problems=tuple(self.problems),
+                      source_format=self.fmt, unusable=unusable, failing=dict(self.failing), release=release,
+                      semantics=semantics, tls_inert=tls_inert)
+
+    def deprecations(self, registry: _Registry) -> None:
+        """containerd 2.x still reads mirrors and configs.*.auth, with a deprecation warning in its log."""
+        from ..releases import facts_named
+
+        deprecated = [row for row in facts_named("legacy_keys") if "deprecation" in dict(row.value)["mirrors"]]
+        if not deprecated or not (self.target.concerns("legacy_keys", deprecated[-1].value)
+                                  or any(self.target.has("legacy_keys", row.value) for row in deprecated)):
+            return
+        when = "containerd " + (str(self.release) if self.target.explicit else "2.0.0 and later")
+        status = dict(self.release.mirrors_status())["mirrors"] if self.target.explicit else (
+            "read; removal announced, not done as of 2.3.4 and 2.4.0-beta.0")
+        path = ("mirrors",) if registry.mirrors else ("configs",)
+        self.warn("mirrors-deprecated", path, f"{when} log a deprecation warning for registry.mirrors and "
+                  f"registry.configs ({status})", "migrate to config_path and hosts.toml", severity="info")
+
+    def tls_problems(self, registry: _Registry) -> None:
+        """configs.*.tls: read by 1.x, dropped by 2.x (containerd#11624)."""
+        target = self.target
+        for key in registry.tls:
+            if self.fmt == "cri-v3":
+                self.warn("tls-ignored-in-v3", ("configs", key, "tls"), "containerd 2.x removed "
+                          "registry.configs.<host>.tls and ignores it; private-CA pulls fail (containerd#11624)",
+                          "move the TLS settings to a hosts.toml (ca, client, skip_verify)", severity="error")
+            if not self.release.legacy_tls():
+                self.notes.append(Change(f"configs[{key!r}].tls", "removed", f"ignored by containerd {self.release}",
+                                         None, "a version 3 config cannot hold registry TLS (containerd 2.x ignored it "
+                                         "anyway); hosts.toml can", targets=frozenset({"cri-v3"})))
+            if self.fmt != "cri-v3" and target.concerns("legacy_tls", False):
+                self.warn("legacy-tls-ignored", ("configs", key, "tls"),
+                          f"{target.who('legacy_tls', False)} {target.verb('drop')} registry.configs.<host>.tls; "
+                          "private-CA and client-certificate pulls fail there (containerd#11624)",
+                          "migrate: TLS goes into hosts.toml",
+                          severity="error" if not self.release.legacy_tls() else "warning")
 
     # -- the legacy host lists ---------------------------------------------------------------
-    def endpoint(self, registry: _Registry, raw: str, key: str) -> Endpoint:
+    def endpoint(self, registry: _Registry, raw: str, key: str) -> Endpoint | None:
         try:
-            url = ep_rules.legacy_entry_url(raw)
-        except gourl.URLError as exc:
-            raise self.fail(("mirrors", key, "endpoint"), f"endpoint {raw!r} of mirrors.\"{key}\" is not a URL "
-                            f"({exc}): every pull from {key} fails") from None
-        except InputError as exc:
-            raise exc.located(self.name, toml_lines.line_of(self.lines, *self.base, "mirrors", key)) from None
+            url = ep_rules.legacy_entry_url(raw, self.release)
+        except (gourl.URLError, InputError) as exc:
+            why = exc.message if isinstance(exc, InputError) else str(exc)
+            self.warn("invalid-endpoint", ("mirrors", key, "endpoint"), f"endpoint {raw!r} of mirrors.\"{key}\" "
+                      f"cannot be used ({why}): containerd fails every pull from {key}", "fix the URL",
+                      severity="error")
+            self.failing.setdefault(key, f"endpoint {raw!r} of mirrors.{key!r} cannot be used ({why}): containerd "
+                                         f"fails every pull from {key}")
+            return None
         prefix = Endpoint(url).prefix
         if prefix != "/v2" and not prefix.endswith("/v2"):
             self.warn("legacy-root-path", ("mirrors", key, "endpoint"),
                       f"endpoint {raw!r} is used with its path verbatim: requests go to "
                       f"{prefix or ''}/<repository>/… without /v2 (containerd#7068, #6634)",
                       "add /v2 to the path if the registry serves the API there")
-        return self.with_tls(registry, Endpoint(url=url, capabilities=MIRROR_CAPABILITIES,
+        return self.with_tls(registry, Endpoint(url=url, capabilities=self.release.legacy_capabilities(),
                                                 rewrite=tuple(sorted(registry.rewrites.get(key, {}).items()))), key)
 
     def with_tls(self, registry: _Registry, endpoint: Endpoint, owner: str) -> Endpoint:
@@ -385,11 +510,15 @@ class _Reader:
                         skip_verify=True if tls.insecure_skip_verify else None, rewrite=endpoint.rewrite)
 
     def host_list(self, registry: _Registry, name: str, raws: list[str], key: str) -> list[Endpoint]:
-        entries = [self.endpoint(registry, raw, key) for raw in raws]
+        found = [self.endpoint(registry, raw, key) for raw in raws]
+        if any(e is None for e in found):
+            return []  # containerd fails every pull from this registry
+        entries = [e for e in found if e is not None]
+        caps = self.release.legacy_capabilities()
         if name == WILDCARD:
-            entries.append(Endpoint(IMAGE_UPSTREAM, MIRROR_CAPABILITIES))
+            entries.append(Endpoint(IMAGE_UPSTREAM, caps))
         elif not any(e.hostport == name for e in entries):
-            upstream = Endpoint(ep_rules.legacy_upstream(name), MIRROR_CAPABILITIES)
+            upstream = Endpoint(ep_rules.legacy_upstream(name, self.release), caps)
             entries.append(self.with_tls(registry, upstream, name))
         if name == ep_rules.DOCKER_HUB and any(e.hostport == ep_rules.DOCKER_HUB_HOST for e in entries[:-1]):
             self.warn("registry-1-twice", ("mirrors", key, "endpoint"), "the docker.io list contains "
@@ -413,16 +542,20 @@ class _Reader:
             implied.append(key)
         if star is not None:
             implied.extend(e.hostport for e in hosts[WILDCARD].endpoints if e.url)
-        star_body = list(hosts[WILDCARD].endpoints[:-1]) if star is not None else []
+        star_body = list(hosts[WILDCARD].endpoints[:-1]) if star is not None and hosts[WILDCARD].endpoints else []
         for name in implied:
             if name in hosts or name == WILDCARD or not ep_rules.valid_hostport(name):
                 continue
             entries = self.host_list(registry, name, star or [], WILDCARD)
             # what the model's `*` entry (or, without one, the default) gives this registry
-            generic = [*star_body, Endpoint(ep_rules.legacy_upstream(name), MIRROR_CAPABILITIES)]
+            generic = [*star_body, Endpoint(ep_rules.legacy_upstream(name, self.release),
+                                            self.release.legacy_capabilities())]
             if entries != generic:
                 hosts[name] = Host(name, tuple(entries))
         return hosts
+
+
+_DEFAULT_DIRS = "/etc/containerd/certs.d:/etc/docker/certs.d"
 
 
 def _check_key_text(key: str, reader: _Reader, path: tuple[str, ...]) -> None:
@@ -431,8 +564,8 @@ def _check_key_text(key: str, reader: _Reader, path: tuple[str, ...]) -> None:
 
 
 def read(text: str, name: str, *, fmt: str | None = None, flavor: str = "vanilla",
-         load_tree: Callable[[str], Config] | None = None) -> Config:
-    """The model containerd builds from the registry section of a config.toml.
+         load_tree: Callable[[str], Config] | None = None, target: Target = DEFAULT_TARGET) -> Config:
+    """The model TARGET's containerd builds from the registry section of a config.toml.
 
     FMT forces a version (`--from`); LOAD_TREE reads the certs.d tree that `config_path`
     points at, when the section uses one instead of mirrors.
@@ -442,4 +575,4 @@ def read(text: str, name: str, *, fmt: str | None = None, flavor: str = "vanilla
     if fmt is not None and fmt != detected:
         raise InputError(f"the file is {detected} (version = {tree.get('version', 1)}), not {fmt}", file=name,
                          fix=f"pass --from {detected}, or omit --from")
-    return _Reader(text, name, detected, flavor).build(tree, load_tree)
+    return _Reader(text, name, detected, flavor, target).build(tree, load_tree)
