@@ -1,7 +1,8 @@
 """The command line: each command parses its options, calls the library, renders the result.
 
 Exit codes (SPEC.md): 0 success; 1 `diff` found a difference or `check` found an error (or a
-warning with --strict); 2 bad usage or invalid input; 3 a loss refused by --strict.
+warning with --strict), or `resolve --probe` found no host that serves the image; 2 bad usage
+or invalid input; 3 a loss refused by --strict.
 Heavy modules are imported inside the commands that need them.
 """
 
@@ -190,6 +191,14 @@ def resolve(
                                         "or -.")],
     from_: Annotated[Optional[str], typer.Option("--from", help="Source format: " + FORMAT_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (SPEC.md's shape).")] = False,
+    probe: Annotated[bool, typer.Option("--probe", help="Ask each host what containerd would ask and say what "
+                                        "happens; exit 1 when no host serves the manifest.")] = False,
+    timeout: Annotated[float, typer.Option("--timeout", help="With --probe: seconds for each call (connect, "
+                                           "then each read).")] = 5.0,
+    blob: Annotated[bool, typer.Option("--blob", help="With --probe: also fetch the first bytes of one layer, "
+                                       "as containerd does after resolving.")] = False,
+    cri_config: Annotated[Optional[str], typer.Option("--cri-config", help="The containerd config.toml whose "
+                                                   "credentials and headers go with a certs.d source.")] = None,
 ) -> None:
     """Print, in order, the hosts containerd will try for IMAGE and the URL it requests from each."""
     import json
@@ -197,9 +206,22 @@ def resolve(
     from . import formats
     from . import resolve as resolve_module
 
-    model = formats.read(config, from_)
+    options = formats.ReadOptions(cri_config=cri_config) if cri_config else formats.ReadOptions()
+    model = formats.read(config, from_, options)
     warn_problems(model.problems)
     result = resolve_module.resolve(image, model)
+    if probe or blob:
+        if not 0 < timeout <= 300:
+            raise InputError(f"--timeout must be more than 0 and at most 300 seconds, not {timeout:g}")
+        try:
+            from . import probe as probe_module
+        except ImportError as exc:
+            raise InputError(f"--probe needs the {exc.name} package", fix="pip install 'urllib3>=2'") from None
+        text, served = probe_module.run(image, model, result, timeout=timeout, blob=blob, as_json=as_json)
+        sys.stdout.write(text)
+        if not served:
+            raise typer.Exit(1)
+        return
     if as_json:
         sys.stdout.write(secrets.redact(json.dumps(result.as_dict(), indent=2, ensure_ascii=False)) + "\n")
     else:

@@ -32,6 +32,10 @@ class ResolvedHost:
     rewrite: dict[str, str]
     manifest: str
     notes: list[str] = field(default_factory=list)
+    #: containerd tries https first and falls back to http on a TLS error (hosts.go, 2.x rules)
+    https_first: bool = False
+    #: containerd skips verification of this filled-in localhost upstream (hosts.go, 1.6.25+/1.7.8+/2.x)
+    localhost_skip_verify: bool = False
 
     def as_dict(self) -> dict[str, object]:
         return {"url": self.url, "capabilities": self.capabilities, "skip_verify": self.skip_verify,
@@ -59,8 +63,9 @@ def semantics_of(config: Config) -> str:
     return "hosts"
 
 
-def host_list(config: Config, registry: str, semantics: str) -> tuple[list[Endpoint], str]:
-    """The endpoints containerd tries for REGISTRY, and where they came from."""
+def host_list(config: Config, registry: str, semantics: str) -> tuple[list[Endpoint], str, list[bool]]:
+    """The endpoints containerd tries for REGISTRY, where they came from, and which of them is the
+    upstream containerd filled in (no `server`)."""
     upstream = ep_rules.legacy_upstream(registry) if semantics == "legacy" else ep_rules.hosts_upstream(registry)
     found = config.hosts.get(registry)
     origin = f"hosts[{registry!r}]"
@@ -69,17 +74,19 @@ def host_list(config: Config, registry: str, semantics: str) -> tuple[list[Endpo
         origin = "hosts['*'] (_default)" if semantics != "legacy" else "mirrors['*']"
     if found is None:
         caps = MIRROR_CAPABILITIES if semantics == "legacy" else ALL_CAPABILITIES
-        return [Endpoint(upstream, caps)], "no entry: the registry itself"
+        return [Endpoint(upstream, caps)], "no entry: the registry itself", [True]
     entries = list(found.endpoints)
     if semantics == "legacy" and found.name == WILDCARD and any(e.hostport == registry for e in entries if e.url):
         entries = [e for e in entries if e.url != IMAGE_UPSTREAM]
     resolved = []
+    filled = []
     for entry in entries:
+        filled.append(entry.url == IMAGE_UPSTREAM)
         if entry.url == IMAGE_UPSTREAM:
             entry = Endpoint(upstream, entry.capabilities, entry.ca, entry.client, entry.skip_verify,
                              entry.header, entry.rewrite, entry.dial_timeout)
         resolved.append(entry)
-    return resolved, origin
+    return resolved, origin, filled
 
 
 def _go_replacement(template: str) -> str:
@@ -128,12 +135,12 @@ def manifest_url(endpoint: Endpoint, ref: Reference, repository: str) -> str:
 def resolve(image: str, config: Config, semantics: str | None = None) -> Resolution:
     ref = parse(image)
     semantics = semantics or semantics_of(config)
-    entries, origin = host_list(config, ref.registry, semantics)
+    entries, origin, filled = host_list(config, ref.registry, semantics)
     needed = {"pull"} if ref.digest else {"pull", "resolve"}
     hosts: list[ResolvedHost] = []
     skipped: list[str] = []
     header_global = {k: list(v) for k, v in config.headers.items()}
-    for entry in entries:
+    for entry, default in zip(entries, filled):
         if not needed <= set(entry.capabilities):
             skipped.append(f"{entry.url}: capabilities {', '.join(entry.capabilities) or 'none'} lack "
                            f"{' and '.join(sorted(needed - set(entry.capabilities)))}")
@@ -153,10 +160,22 @@ def resolve(image: str, config: Config, semantics: str | None = None) -> Resolut
         hosts.append(ResolvedHost(
             url=entry.url, capabilities=list(entry.capabilities), skip_verify=bool(entry.skip_verify),
             ca=list(entry.ca), client=[list(p) for p in entry.client], header=header, rewrite=rewrite,
-            manifest=manifest_url(entry, ref, repository), notes=notes))
+            manifest=manifest_url(entry, ref, repository), notes=notes,
+            **_tls_defaults(entry, default and semantics == "hosts", ref.registry, semantics)))
     if not entries:
         raise InputError(f"no host is configured for {ref.registry}")
     return Resolution(image=ref.name, registry=ref.registry, source=origin, hosts=hosts, skipped=skipped)
+
+
+def _tls_defaults(entry: Endpoint, filled: bool, registry: str, semantics: str) -> dict[str, bool]:
+    """What containerd's hosts.go adds to an entry: skip_verify for a filled-in localhost upstream
+    not on port 80, and HTTPS-first for an http:// entry with TLS configured, not on port 80."""
+    if semantics != "hosts":
+        return {}
+    skip = filled and ep_rules.is_localhost(registry) and ep_rules.split_host_port(registry)[1] != "80"
+    port = ep_rules.split_host_port(entry.hostport)[1]
+    first = entry.scheme == "http" and (entry.has_tls() or skip) and port != "80"
+    return {"https_first": first, "localhost_skip_verify": skip}
 
 
 def render_text(result: Resolution) -> str:
