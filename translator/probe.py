@@ -264,6 +264,7 @@ def exchange(state: _Host, method: str, path: str, headers: dict[str, str], last
         response = state.send(method, path, sent, limit)
         history.append((method, response.url, response.header_values("WWW-Authenticate")))
         statuses.append(response.status)
+        state.probe.status = response.status
         if len(history) >= MAX_ANSWERS:
             return response
         status = response.status

@@ -34,7 +34,7 @@ def _credentials_hint(hostport: str, run: _Run) -> str:
     host = hostport.split(":")[0] if hostport.count(":") == 1 else hostport
     near = [k for k in keys if k != hostport and (k.split(":")[0] == host or k == run.ref.registry
                                                   or (k == "docker.io" and hostport == "registry-1.docker.io"))]
-    hint = f"containerd looks them up as configs.\"{hostport}\".auth (the endpoint host)"
+    hint = f"containerd looks for configs.\"{hostport}\".auth, keyed by the endpoint host"
     if near:
         hint += f"; the configuration has them under {', '.join(repr(k) for k in near)}, which containerd never " \
                 "uses for this host"
