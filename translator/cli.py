@@ -1,7 +1,8 @@
 """The command line: each command parses its options, calls the library, renders the result.
 
 Exit codes (SPEC.md): 0 success; 1 `diff` found a difference or `check` found an error (or a
-warning with --strict); 2 bad usage or invalid input; 3 a loss refused by --strict.
+warning with --strict), `resolve` finds no pull possible or `resolve --probe` no host that serves
+the image; 2 bad usage or invalid input; 3 a loss refused by --strict.
 Heavy modules are imported inside the commands that need them. Output goes through
 `translator.console` (secrets masked, colour only on a terminal).
 """
@@ -297,6 +298,14 @@ def resolve(
     from_: From = None,
     format_: Annotated[Optional[str], typer.Option("--format", help="text or json.")] = None,
     as_json: AsJson = False,
+    probe: Annotated[bool, typer.Option("--probe", help="Ask each host what containerd would ask and say what "
+                                        "happens; exit 1 when no host serves the manifest.")] = False,
+    timeout: Annotated[float, typer.Option("--timeout", help="With --probe: seconds for each call (connect, "
+                                           "then each read).")] = 5.0,
+    blob: Annotated[bool, typer.Option("--blob", help="With --probe: also fetch the first bytes of one layer, "
+                                       "as containerd does after resolving.")] = False,
+    cri_config: Annotated[Optional[str], typer.Option("--cri-config", help="The containerd config.toml whose "
+                                                      "credentials and headers go with a certs.d source.")] = None,
     containerd: Containerd = None,
     no_color: NoColor = False,
 ) -> None:
@@ -310,9 +319,24 @@ def resolve(
     from . import resolve as resolve_module
 
     fmt = choose_format(format_, as_json, ("text", "json"))
-    model = formats.read(config, from_, formats.ReadOptions(target=release_target(containerd)))
+    if cri_config == "-":
+        raise InputError("--cri-config cannot be standard input", fix="give the containerd config.toml's path")
+    model = formats.read(config, from_, formats.ReadOptions(target=release_target(containerd),
+                                                            cri_config=cri_config))
     warn_problems(model.problems)
     result = resolve_module.resolve(image, model)
+    if (probe or blob) and not result.error:
+        if not 0 < timeout <= 300:
+            raise InputError(f"--timeout must be more than 0 and at most 300 seconds, not {timeout:g}")
+        try:
+            from . import probe as probe_module
+        except ImportError as exc:
+            raise InputError(f"--probe needs the {exc.name} package", fix="pip install 'urllib3>=2'") from None
+        text, served = probe_module.run(image, model, result, timeout=timeout, blob=blob, as_json=fmt == "json")
+        console.out(text, kind="plain" if fmt == "json" else "report")
+        if not served:
+            raise typer.Exit(1)
+        return
     if fmt == "json":
         console.out(json.dumps(result.as_dict(), indent=2, ensure_ascii=False) + "\n", kind="plain")
     else:

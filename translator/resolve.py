@@ -38,6 +38,10 @@ class ResolvedHost:
     auth_key: str = ""
     #: "mirror", "server" or "upstream": what this host is in the list
     role: str = "mirror"
+    #: the https:// attempt of an http:// host that containerd tries over HTTPS first
+    https_first: bool = False
+    #: the http:// attempt that follows it, made only after a TLS error on HTTPS
+    fallback: bool = False
 
     def as_dict(self) -> dict[str, object]:
         return {"url": self.url, "capabilities": self.capabilities, "skip_verify": self.skip_verify,
@@ -250,12 +254,14 @@ def resolve(image: str, config: Config, semantics: str | None = None) -> Resolut
         if auth is not None:
             notes.append(f"credentials from {auth_key}")
         role = _role(index, len(entries), entry, ref.registry, semantics, config)
-        for attempt, note in _attempts(entry, semantics, config):
+        attempts = _attempts(entry, semantics, config)
+        for position, (attempt, note) in enumerate(attempts):
             hosts.append(ResolvedHost(
                 url=attempt.url, capabilities=list(attempt.capabilities), skip_verify=bool(attempt.skip_verify),
                 ca=list(attempt.ca), client=[list(p) for p in attempt.client], header=header, rewrite=rewrite,
                 manifest=manifest_url(attempt, ref, repository), notes=([note] if note else []) + notes,
-                auth=auth, auth_key=auth_key, role=role))
+                auth=auth, auth_key=auth_key, role=role, https_first=len(attempts) == 2 and position == 0,
+                fallback=position == 1))
     if not entries:
         raise InputError(f"no host is configured for {ref.registry}")
     origin += f"; read with {_SEMANTICS_WORDS[semantics]} of containerd {config.release}"

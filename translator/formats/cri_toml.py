@@ -422,7 +422,9 @@ class _Reader:
                       severity=severity)
         semantics = "hosts" if (config_path or default_path or not local_pull) else "legacy"
         if config_path and not registry.mirrors and load_tree is not None:
-            roots = config_path if (local_pull or release.transfer_splits_config_path()) else None
+            # transfer-service pulls (2.1+, no mirrors/configs/auths) take the list as one directory
+            splits = local_pull or release.transfer_splits_config_path()
+            roots = config_path if (splits or ":" not in config_path) else None
             tree_config = load_tree(roots) if roots else Config()
             hosts = dict(tree_config.hosts)
             self.notes.extend(tree_config.notes)
