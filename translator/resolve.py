@@ -155,11 +155,27 @@ def _go_replacement(template: str) -> str:
     return "".join(out)
 
 
+def _go_replace_all(pattern: str, replacement: str, text: str) -> str:
+    """Go's Regexp.ReplaceAllString: like re.sub, except that an empty match right after the end of
+    the previous match is not replaced (Python replaces it: `(.*)` -> `x$1` would add a second `x`)."""
+    out: list[str] = []
+    last = 0
+    previous_end = -1
+    for match in re.finditer(pattern, text):
+        if match.start() == match.end() == previous_end:
+            continue
+        out.append(text[last:match.start()])
+        out.append(match.expand(replacement))
+        last = previous_end = match.end()
+    out.append(text[last:])
+    return "".join(out)
+
+
 def rewritten(repository: str, rewrites: tuple[tuple[str, str], ...]) -> tuple[str, str | None]:
     """The repository after the first rewrite that changes it (k3s applies them so), and a note."""
     for pattern, replacement in rewrites:
         try:
-            result = re.sub(pattern, _go_replacement(replacement), repository)
+            result = _go_replace_all(pattern, _go_replacement(replacement), repository)
         except (re.error, IndexError) as exc:
             return repository, f"rewrite {pattern!r} cannot be applied here ({exc})"
         if result != repository:
