@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import signal
 import sys
 from collections.abc import Callable
 from typing import Annotated, Optional, TypeVar
@@ -54,7 +55,14 @@ def guarded(command: F) -> F:
         except typer.Exit:
             raise
         except KeyboardInterrupt:
-            raise typer.Exit(130) from None
+            signum = _interrupted_by or signal.SIGINT
+            err(f"error: interrupted by {signal.Signals(signum).name}; every file is as it was or "
+                "completely written\n")
+            raise typer.Exit(128 + signum) from None
+        except OSError as exc:  # a system error no reader or writer turned into an InputError
+            where = f"{exc.filename}: " if exc.filename else ""
+            err(f"error: {where}{exc.strerror or exc}\n")
+            raise typer.Exit(2) from None
         except RecursionError:
             err("error: the input nests too deeply\n")
             raise typer.Exit(2) from None
@@ -66,6 +74,16 @@ def guarded(command: F) -> F:
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+_interrupted_by: int | None = None
+
+
+def _on_signal(signum: int, _frame: object) -> None:
+    """SIGTERM and SIGHUP stop a run the way Ctrl-C does: staged files are removed on the way out."""
+    global _interrupted_by
+    _interrupted_by = signum
+    raise KeyboardInterrupt
 
 
 def warn_problems(problems: object) -> None:
@@ -139,6 +157,8 @@ def convert(
         sys.stdout.write(conv.output_text(conversion))
     for path in written.removed:
         err(f"removed stale generated file {path}\n")
+    for path in written.kept_backups:
+        err(f"left {path} as it was: it keeps the original from an earlier run\n")
 
 
 @app.command()
@@ -275,7 +295,9 @@ def migrate(
         err(f"wrote {path}\n")
     for path in applied.removed:
         err(f"removed stale generated file {path}\n")
-    if applied.backup:
+    if applied.backup and applied.backup_existed:
+        err(f"left {applied.backup} as it was: it keeps the original from an earlier run\n")
+    elif applied.backup:
         err(f"kept the original as {applied.backup}\n")
 
 
@@ -284,4 +306,6 @@ def main() -> None:
     # more than half of a 10,000-registry conversion at the default thresholds, and find nothing.
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _on_signal)
     app()

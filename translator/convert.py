@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from . import compare, files, formats, losses
+from . import compare, files, formats, losses, secrets
 from .errors import InputError
 from .formats import ReadOptions, Rendered
 from .model import Change, Config
@@ -35,6 +35,8 @@ class Conversion:
     target: str
     cri_config_text: str | None = None
     changes: list[Change] = field(default_factory=list)
+    #: the containerd config as it was read (or absent), so that a change meanwhile is not overwritten
+    cri_fingerprint: files.Fingerprint = files.ABSENT
 
     @property
     def lossless(self) -> bool:
@@ -78,11 +80,14 @@ def convert(source: str, options: ConvertOptions) -> Conversion:
     model = formats.read(source, source_format,
                          ReadOptions(no_default_endpoint=options.no_default_endpoint, cri_config=beside))
     existing = None
+    fingerprint = files.ABSENT
     if options.to == "certs-d" and options.cri_config and files.exists(options.cri_config):
         if files.is_dir(options.cri_config):
             raise InputError("is a directory", file=options.cri_config, fix="pass the containerd config.toml")
-        existing = files.read_text(options.cri_config)
-    return convert_model(model, options, existing)
+        existing, fingerprint = files.read_text_fingerprinted(options.cri_config)
+    conversion = convert_model(model, options, existing)
+    conversion.cri_fingerprint = fingerprint
+    return conversion
 
 
 @dataclass
@@ -90,35 +95,35 @@ class Written:
     paths: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     backups: list[str] = field(default_factory=list)
-
-
-def holds_credentials(text: str) -> bool:
-    lowered = text.lower()
-    return any(word in lowered for word in ("password", "identitytoken", "identity_token", "auth"))
+    #: `.bak` files that were there already and were kept as they were (they hold the original)
+    kept_backups: list[str] = field(default_factory=list)
 
 
 def write(conversion: Conversion, options: ConvertOptions, force: bool = False) -> Written:
-    """Write a conversion's output: the tree or file, and the containerd config beside a tree."""
+    """Write a conversion's output — the tree or file, and the containerd config beside a tree —
+    as one: both are locked and staged before either is replaced (translator.files_write)."""
     written = Written()
     rendered = conversion.rendered
-    if rendered.fmt == "certs-d":
-        if options.output:
-            result = files.write_tree(options.output, rendered.files, force=force)
-            written.paths.extend(result.written)
-            written.removed.extend(result.removed)
-    elif options.output:
-        mode = 0o600 if conversion.source.auth else 0o644
-        backup = files.atomic_write(options.output, rendered.text.encode("utf-8"), mode,
-                                    backup=files.exists(options.output))
-        written.paths.append(options.output)
-        if backup:
-            written.backups.append(backup)
-    if conversion.cri_config_text is not None and options.cri_config:
-        backup = files.atomic_write(options.cri_config, conversion.cri_config_text.encode("utf-8"), 0o600,
-                                    backup=files.exists(options.cri_config))
-        written.paths.append(options.cri_config)
-        if backup:
-            written.backups.append(backup)
+    with files.write_batch() as batch:
+        outputs = []
+        if rendered.fmt == "certs-d":
+            if options.output:
+                tree = batch.tree(options.output, rendered.files, force=force)
+                written.paths.extend(tree.written)
+                written.removed.extend(tree.removed)
+        elif options.output:
+            outputs.append(batch.file(options.output, rendered.text.encode("utf-8"),
+                                      secret=secrets.holds_credentials(conversion.source), backup=True))
+        if conversion.cri_config_text is not None and options.cri_config:
+            outputs.append(batch.file(options.cri_config, conversion.cri_config_text.encode("utf-8"), secret=True,
+                                      edit=True, backup=True, expect=conversion.cri_fingerprint))
+        batch.commit()
+    for output in outputs:
+        written.paths.append(output.path)
+        if output.backup and output.backup_existed:
+            written.kept_backups.append(output.backup)
+        elif output.backup:
+            written.backups.append(output.backup)
     return written
 
 

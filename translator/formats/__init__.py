@@ -51,10 +51,13 @@ def check_format(fmt: str | None) -> None:
 
 def detect_text(text: str, name: str) -> str:
     """registries-yaml or cri-v*, from the content (and, when the content cannot tell, the name)."""
+    from .toml_out import too_deep
+
     toml_tree = None
+    # too deep is not parsed here: a .toml file gets the error from its reader, YAML from its own
     with contextlib.suppress(tomllib.TOMLDecodeError):
         try:
-            toml_tree = tomllib.loads(text)
+            toml_tree = tomllib.loads(text) if too_deep(text) is None else None
         except RecursionError:
             raise InputError("nests too deeply", file=name) from None
     if toml_tree is not None:
@@ -150,6 +153,7 @@ def read(path: str, fmt: str | None = None, options: ReadOptions = ReadOptions()
             raise InputError(f"is a directory, so it cannot be {fmt}", file=path, fix="pass --from certs-d")
         config = certs_d.read(files.read_tree(path), path, flavor=options.flavor)
         if options.cri_config:
+            files.require_file(options.cri_config)  # a directory here is a mistake, not a tree
             beside = read(options.cri_config, None, ReadOptions())
             config = config.with_(auth=beside.auth, headers=beside.headers,
                                   problems=config.problems + beside.problems)
