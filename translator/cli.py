@@ -284,6 +284,8 @@ def migrate(
     plan = migrate_module.plan(config, certs_dir)
     warn_problems(plan.model.problems)
     if plan.nothing_to_do:
+        if write:
+            migrate_module.tidy(plan)
         err(f"nothing to migrate: {config} {plan.nothing_to_do}\n")
         return
     err(rep.loss_text(plan.changes, f"{config} ({plan.fmt})", f"certs-d in {certs_dir}"))

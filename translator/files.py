@@ -12,7 +12,6 @@ Rules for every command:
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import signal
 import stat
@@ -125,7 +124,7 @@ def _open_regular(path: str) -> tuple[int, os.stat_result]:
 
 
 def _not_regular(path: str, mode: int) -> InputError:
-    fix = "pass a certs.d directory where a tree is meant" if stat.S_ISDIR(mode) else "pass a regular file"
+    fix = None if stat.S_ISDIR(mode) else "pass a regular file"
     return InputError(f"is {kind_of(mode)}, not a regular file", file=path, fix=fix)
 
 
@@ -187,8 +186,11 @@ def read_text_fingerprinted(path: str) -> tuple[str, Fingerprint]:
     """The text of PATH and its fingerprint from the same open, so that a writer can refuse to
     replace it if it changed meanwhile."""
     data, st = _read(path)
+    fault("read-for-edit")
     if st is None:
         return decode(data, path), ABSENT
+    import hashlib
+
     digest = hashlib.sha256(data).hexdigest()
     return decode(data, path), Fingerprint(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, digest)
 

@@ -381,6 +381,7 @@ class WriteBatch:
         self._ops: list[object] = []
         self._committed: list[object] = []
         self._done = False
+        self._finished = False
 
     def __enter__(self) -> WriteBatch:
         return self
@@ -392,6 +393,8 @@ class WriteBatch:
                     op.rollback()  # type: ignore[attr-defined]
                 for op in reversed(self._ops):
                     op.abort()  # type: ignore[attr-defined]
+            elif not self._finished:  # interrupted after the commit: the old trees still go
+                self._finish()
         finally:
             for fd in self._locks.values():
                 with contextlib.suppress(OSError):
@@ -422,6 +425,20 @@ class WriteBatch:
         self._ops.append(op)
         return op.prepare(self)
 
+    def tidy(self, path: str, tree: bool = False) -> None:
+        """Only clean up what a killed run left beside PATH (a tree's root when TREE, else a file)."""
+        from .files_tree import recover
+
+        target = os.path.realpath(path)
+        directory, name = os.path.split(target)
+        if not name or not os.path.isdir(directory):
+            return
+        self.lock(directory, path)
+        if tree:
+            recover(target)
+        else:
+            remove_temp_files(directory, name)
+
     def commit(self) -> None:
         fault("staged")
         try:
@@ -435,6 +452,10 @@ class WriteBatch:
         except OSError as exc:
             label = getattr(self._committed[-1] if self._committed else self._ops[0], "path", "")
             raise os_error(exc, label, changed=False) from None
+        self._finish()
+        fault("done")
+
+    def _finish(self) -> None:
+        self._finished = True
         for op in self._ops:
             op.finish()  # type: ignore[attr-defined]
-        fault("done")

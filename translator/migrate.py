@@ -89,6 +89,16 @@ class Applied:
     backup_existed: bool = False
 
 
+def tidy(p: Plan) -> None:
+    """With nothing to migrate, still remove what a killed `migrate --write` left beside the tree
+    and the config (best effort: this run was asked to change nothing else)."""
+    import contextlib
+
+    with contextlib.suppress(InputError, OSError), files.write_batch() as batch:
+        batch.tidy(p.certs_dir, tree=True)
+        batch.tidy(p.config_file)
+
+
 def apply(p: Plan, backup: bool = True, force: bool = False) -> Applied:
     """Write the tree and the config as one (both locked and staged before either is replaced);
     the tree is swapped in first, so that config_path never names a missing tree. A config
