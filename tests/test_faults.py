@@ -656,3 +656,41 @@ def test_toml_nesting_is_bounded_before_parsing(tmp_path, text):
         run = tool(*args)
         assert "Traceback" not in run.stderr
         assert "nests too deeply" in run.stderr + run.stdout and ":2" in run.stderr + run.stdout, run.stderr
+
+
+# --- what an edit keeps -----------------------------------------------------------------------
+
+def test_an_edit_keeps_line_endings_and_byte_order_mark(tmp_path):
+    crlf = tmp_path / "crlf.toml"
+    crlf.write_bytes(LEGACY.replace("\n", "\r\n").encode())
+    bom = tmp_path / "bom.toml"
+    bom.write_bytes(b"\xef\xbb\xbf" + LEGACY.encode())
+    for path in (crlf, bom):
+        run = tool("migrate", str(path), "--certs-dir", str(tmp_path / f"{path.stem}.d"), "--write")
+        assert run.returncode == 0, run.stderr
+    text = crlf.read_bytes()
+    assert text.count(b"\n") == text.count(b"\r\n") and b"config_path" in text
+    assert bom.read_bytes().startswith(b"\xef\xbb\xbf") and b"config_path" in bom.read_bytes()
+    assert tool("diff", str(crlf) + ".bak", str(crlf)).returncode == 0
+
+
+def test_an_output_reached_through_a_symlink_replaces_its_target(tmp_path):
+    source = tmp_path / "a.yaml"
+    source.write_text(A_YAML)
+    real = tmp_path / "real.toml"
+    real.write_text("# before\n")
+    link = tmp_path / "link.toml"
+    link.symlink_to(real.name)
+    run = tool("convert", str(source), "--to", "cri-v2", "-o", str(link))
+    assert run.returncode == 0, run.stderr
+    assert link.is_symlink() and "version = 2" in real.read_text()
+    assert Path(str(real) + ".bak").read_text() == "# before\n"
+
+
+@needs_root
+def test_a_tree_that_is_a_mount_point_is_refused(small_disk, tmp_path):
+    (tmp_path / "a.yaml").write_text(A_YAML)
+    before = state(small_disk)
+    run = tool("convert", str(tmp_path / "a.yaml"), "--to", "certs-d", "-o", str(small_disk))
+    assert run.returncode == 2 and "mount point" in run.stderr and "nothing was changed" in run.stderr
+    assert state(small_disk) == before

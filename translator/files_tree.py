@@ -308,6 +308,8 @@ class TreeOp:
 
     def prepare(self, batch: WriteBatch) -> TreeWrite:
         plan = self._plan_paths()
+        if os.path.exists(self.path) and not os.path.isdir(self.path):
+            raise InputError("exists and is not a directory; nothing was changed", file=self.path)
         self.root = os.path.realpath(self.path)
         parent, name = os.path.split(self.root)
         if not name or not parent:
@@ -327,6 +329,11 @@ class TreeOp:
         self.exists = os.path.lexists(self.root)
         if self.exists and not os.path.isdir(self.root):
             raise InputError("exists and is not a directory", file=self.path)
+        if self.exists and os.path.ismount(self.root):
+            raise InputError("is a mount point, and a tree is replaced whole by renaming it within its parent; "
+                             "nothing was changed", file=self.path,
+                             fix="mount the directory above it instead, or write the tree inside the mount and "
+                                 "point config_path there")
         self.result.written = [os.path.join(self.path, rel) for rel in self.files]
         try:
             hosts = self._existing() if self.exists else {}

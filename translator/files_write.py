@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 LOCK_WAIT_ENV = "REGISTRIES_TRANSLATOR_LOCK_WAIT"
 DEFAULT_LOCK_WAIT = 10.0
 _NULL_DEVICE = os.makedev(1, 3)
+_BOM = b"\xef\xbb\xbf"
 _STREAMS = re.compile(r"^/(?:dev/(?:stdout|stderr|fd/(\d+))|proc/self/fd/(\d+))$")
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
@@ -95,7 +96,9 @@ def acquire_lock(directory: str, label: str) -> int:
                     raise InputError(f"another registries-translator run is writing in {directory}; nothing was "
                                      "changed", file=label, fix="try again when it has finished") from None
                 time.sleep(0.05)
-            except OSError as exc:  # a file system without locks: say so rather than write unguarded
+            except OSError as exc:
+                if exc.errno in (errno.ENOLCK, errno.EBADF, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+                    return fd  # a file system that cannot lock a directory (NFS): changes are still detected
                 raise os_error(exc, label, changed=False, fix=f"cannot lock {directory}") from None
     except BaseException:
         os.close(fd)
@@ -189,6 +192,9 @@ class _FileOp:
             raise InputError(f"is {kind_of(self.old.st_mode)}, not a regular file; nothing was written", file=path)
         if self.expect is not None:
             self._check_unchanged(full=True)
+        if (self.edit and self.old is not None and not self.data.startswith(_BOM)
+                and (read_nofollow(self.target) or b"").startswith(_BOM)):
+            self.data = _BOM + self.data  # an edit keeps the file's byte-order mark
         try:
             self._stage(directory, name)
         except OSError as exc:
@@ -252,7 +258,7 @@ class _FileOp:
 
     def _make_backup(self) -> None:
         backup = self.target + ".bak"
-        self.result.backup = self.path + ".bak"
+        self.result.backup = backup if os.path.islink(self.path) else self.path + ".bak"
         try:
             os.link(self.target, backup, follow_symlinks=False)
         except FileExistsError:

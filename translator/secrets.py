@@ -36,9 +36,11 @@ def redact(text: str) -> str:
     `***`: the last net under every line the tool prints."""
     if _seen:
         text = _secrets_pattern(frozenset(_seen)).sub(MASK, text)
-    text = _USERINFO.sub(lambda m: m.group(1) + MASK + "@", text)
-    text = _BARE_USERINFO.sub(lambda m: m.group(1) + ":" + MASK + "@", text)
-    text = _SCHEME_CREDENTIALS.sub(lambda m: m.group(1) + MASK, text)
+    if "@" in text:
+        text = _USERINFO.sub(lambda m: m.group(1) + MASK + "@", text)
+        text = _BARE_USERINFO.sub(lambda m: m.group(1) + ":" + MASK + "@", text)
+    if _SCHEME_WORD.search(text):
+        text = _SCHEME_CREDENTIALS.sub(lambda m: m.group(1) + MASK, text)
     return _BASE64.sub(_mask_base64_credentials, text)
 
 
@@ -55,6 +57,7 @@ _BARE_USERINFO = re.compile(r"(?<![\w.+/:@%~-])([\w.~%+-]+):[^\s@/'\"<>`]+@(?=[\
 #: an Authorization value: a token after `Basic`/`Bearer` with a digit or symbol in it, or long
 _SCHEME_CREDENTIALS = re.compile(r"\b((?:Basic|Bearer|basic|bearer|BASIC|BEARER)\s+)"
                                  r"(?:(?=[A-Za-z]*[0-9._~+/=-])[A-Za-z0-9._~+/-]{3,}|[A-Za-z]{12,})=*")
+_SCHEME_WORD = re.compile(r"(?i)basic|bearer")
 _BASE64 = re.compile(r"(?<![A-Za-z0-9+/=_-])(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?"
                      r"(?![A-Za-z0-9+/=_-])")
 
@@ -96,6 +99,8 @@ def mask_headers(headers: dict[str, list[str]]) -> dict[str, list[str]]:
 
 
 def mask_url(url: str) -> str:
+    if "@" not in url:
+        return url
     url = _USERINFO.sub(lambda m: m.group(1) + MASK + "@", url)
     return _BARE_USERINFO.sub(lambda m: m.group(1) + ":" + MASK + "@", url)
 

@@ -51,15 +51,17 @@ def check_format(fmt: str | None) -> None:
 
 def detect_text(text: str, name: str) -> str:
     """registries-yaml or cri-v*, from the content (and, when the content cannot tell, the name)."""
-    from .toml_out import too_deep
+    from .toml_out import check_depth
 
     toml_tree = None
-    # too deep is not parsed here: a .toml file gets the error from its reader, YAML from its own
     with contextlib.suppress(tomllib.TOMLDecodeError):
         try:
-            toml_tree = tomllib.loads(text) if too_deep(text) is None else None
+            toml_tree = tomllib.loads(text)
         except RecursionError:
+            check_depth(text, name)  # names the line
             raise InputError("nests too deeply", file=name) from None
+    if toml_tree is not None:
+        check_depth(text, name)  # TOML that parses may still nest too deeply for what reads it next
     if toml_tree is not None:
         from . import cri_toml
     if toml_tree and ("version" in toml_tree or "plugins" in toml_tree):
