@@ -307,6 +307,20 @@ def test_a_second_writer_waits_or_fails_clearly_while_the_first_holds_the_lock(t
     assert leftovers(tmp_path) == []
 
 
+def test_another_program_locking_the_config_is_waited_for(tmp_path):
+    import fcntl
+
+    config = tmp_path / "config.toml"
+    config.write_text(LEGACY)
+    args = ("migrate", str(config), "--certs-dir", str(tmp_path / "certs.d"), "--write")
+    with open(config) as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        run = tool(*args, env={"REGISTRIES_TRANSLATOR_LOCK_WAIT": "0.2"})
+        assert run.returncode == 2 and "holds the lock" in run.stderr, run.stderr
+        assert config.read_text() == LEGACY and not (tmp_path / "certs.d").exists()
+    assert tool(*args).returncode == 0
+
+
 def test_a_config_changed_between_read_and_write_is_not_overwritten(tmp_path):
     config = tmp_path / "config.toml"
     config.write_text(LEGACY)

@@ -329,6 +329,8 @@ class TreeOp:
         self.exists = os.path.lexists(self.root)
         if self.exists and not os.path.isdir(self.root):
             raise InputError("exists and is not a directory", file=self.path)
+        if self.exists:
+            batch.lock(self.root, self.path, optional=True)
         if self.exists and os.path.ismount(self.root):
             raise InputError("is a mount point, and a tree is replaced whole by renaming it within its parent; "
                              "nothing was changed", file=self.path,

@@ -75,15 +75,20 @@ def _lock_wait() -> float:
         return DEFAULT_LOCK_WAIT
 
 
-def acquire_lock(directory: str, label: str) -> int:
-    """An exclusive flock on DIRECTORY itself (no lock file is left anywhere), waited for up to the
-    lock wait; LABEL is the target named in errors. Every writer of a target locks the directory
-    that holds it, so two runs writing there take turns."""
+def acquire_lock(path: str, label: str, optional: bool = False) -> int:
+    """An exclusive flock on PATH, a directory or a regular file (no lock file is left anywhere),
+    waited for up to the lock wait; LABEL is the target named in errors. Every writer of a target
+    locks the directory that holds it, so two runs writing there take turns; the target itself is
+    locked too, for other programs that lock the file or the tree they edit (OPTIONAL: -1 when it
+    cannot be opened)."""
     import fcntl
 
     try:
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY
+                     | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
+        if optional:
+            return -1
         raise os_error(exc, label, changed=False) from None
     try:
         deadline = time.monotonic() + _lock_wait()
@@ -93,13 +98,14 @@ def acquire_lock(directory: str, label: str) -> int:
                 return fd
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise InputError(f"another registries-translator run is writing in {directory}; nothing was "
-                                     "changed", file=label, fix="try again when it has finished") from None
+                    raise InputError(f"another registries-translator run is writing it (or another program holds "
+                                     f"the lock on {path}); nothing was changed", file=label,
+                                     fix="try again when it has finished") from None
                 time.sleep(0.05)
             except OSError as exc:
                 if exc.errno in (errno.ENOLCK, errno.EBADF, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
                     return fd  # a file system that cannot lock a directory (NFS): changes are still detected
-                raise os_error(exc, label, changed=False, fix=f"cannot lock {directory}") from None
+                raise os_error(exc, label, changed=False, fix=f"cannot lock {path}") from None
     except BaseException:
         os.close(fd)
         raise
@@ -190,6 +196,8 @@ class _FileOp:
             raise os_error(exc, path, changed=False) from None
         if self.old is not None and not stat.S_ISREG(self.old.st_mode):
             raise InputError(f"is {kind_of(self.old.st_mode)}, not a regular file; nothing was written", file=path)
+        if self.old is not None:
+            batch.lock(self.target, path, optional=True)
         if self.expect is not None:
             self._check_unchanged(full=True)
         if (self.edit and self.old is not None and not self.data.startswith(_BOM)
@@ -214,6 +222,8 @@ class _FileOp:
             import hashlib
 
             if hashlib.sha256(read_nofollow(self.target) or b"").hexdigest() == expect.sha256:
+                # the same content, touched: from here on it must stay as it is now
+                self.expect = Fingerprint(now.st_dev, now.st_ino, now.st_size, now.st_mtime_ns, expect.sha256)
                 return
         raise InputError("changed since it was read (another program wrote it meanwhile); nothing was changed",
                          file=self.path, fix="run the command again to work on the new content")
@@ -407,12 +417,15 @@ class WriteBatch:
                     os.close(fd)
             self._locks.clear()
 
-    def lock(self, directory: str, label: str) -> None:
-        """Hold DIRECTORY's lock until the batch ends (once, however many targets it holds)."""
-        directory = os.path.realpath(directory)
-        if directory not in self._locks:
-            self._locks[directory] = acquire_lock(directory, label)
-            fault("locked")
+    def lock(self, path: str, label: str, optional: bool = False) -> None:
+        """Hold PATH's lock (a directory, or a regular file) until the batch ends, once. OPTIONAL:
+        the target itself, which is skipped if it cannot be opened (its directory is locked)."""
+        path = os.path.realpath(path)
+        if path not in self._locks:
+            fd = acquire_lock(path, label, optional)
+            if fd >= 0:
+                self._locks[path] = fd
+                fault("locked")
 
     def file(self, path: str, data: bytes, *, secret: bool = False, edit: bool = False, backup: bool = False,
              expect: Fingerprint | None = None) -> FileWrite:
