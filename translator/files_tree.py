@@ -304,6 +304,7 @@ class TreeOp:
         self.exists = False
         self.swapped = False
         self.renamed_new = False
+        self.made_parents: list[str] = []
         self.result = TreeWrite()
 
     def prepare(self, batch: WriteBatch) -> TreeWrite:
@@ -317,15 +318,21 @@ class TreeOp:
         try:
             if os.path.lexists(parent) and not os.path.isdir(parent):
                 raise InputError(f"{parent} is not a directory", file=self.path)
-            os.makedirs(parent, mode=0o755, exist_ok=True)
+            missing = []
+            above = parent
+            while not os.path.lexists(above):
+                missing.append(above)
+                above = os.path.dirname(above)
+            for directory in reversed(missing):
+                os.mkdir(directory, 0o755)
+                self.made_parents.append(directory)  # removed again if the write fails
         except OSError as exc:
-            raise InputError(f"cannot create it: {exc.strerror}", file=self.path) from None
+            raise InputError(f"cannot create it: {exc.strerror}; nothing was changed", file=self.path) from None
         batch.lock(parent, self.path)
         try:
-            recover(self.root)
+            recover(self.root)  # what a killed run left beside the root
         except OSError as exc:
-            raise os_error(exc, self.path, changed=False,
-                           fix="a killed run's staging directory beside it could not be cleaned up") from None
+            raise os_error(exc, self.path, changed=False) from None
         self.exists = os.path.lexists(self.root)
         if self.exists and not os.path.isdir(self.root):
             raise InputError("exists and is not a directory", file=self.path)
@@ -540,3 +547,7 @@ class TreeOp:
                     _remove(self.stage)
                 else:
                     recover(self.root)
+        if not self.renamed_new:
+            for directory in reversed(self.made_parents):
+                with contextlib.suppress(OSError):
+                    os.rmdir(directory)
