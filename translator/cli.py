@@ -157,8 +157,6 @@ def convert(
         sys.stdout.write(conv.output_text(conversion))
     for path in written.removed:
         err(f"removed stale generated file {path}\n")
-    for path in written.kept_backups:
-        err(f"left {path} as it was: it keeps the original from an earlier run\n")
 
 
 @app.command()
