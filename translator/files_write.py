@@ -6,7 +6,7 @@ is renames only (signals held), so a failure leaves nothing changed and a kill l
 target exactly old or exactly new.
 
 - **Lock**: `flock` on the directory that holds the target (no lock file to leave behind); a
-  second writer waits up to REGISTRIES_TRANSLATOR_LOCK_WAIT seconds (default 10), then fails
+  second writer waits up to REGISTRIES_TRANSLATOR_LOCK_WAIT seconds (default 3), then fails
   plainly.
 - **Changed meanwhile**: a file edited in place (`expect`) is compared, under the lock, with
   what was read (inode, size, mtime, then SHA-256); a file changed by anyone else is not
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from .files_tree import TreeWrite
 
 LOCK_WAIT_ENV = "REGISTRIES_TRANSLATOR_LOCK_WAIT"
-DEFAULT_LOCK_WAIT = 10.0
+DEFAULT_LOCK_WAIT = 3.0
 _NULL_DEVICE = os.makedev(1, 3)
 _BOM = b"\xef\xbb\xbf"
 _STREAMS = re.compile(r"^/(?:dev/(?:stdout|stderr|fd/(\d+))|proc/self/fd/(\d+))$")
