@@ -62,7 +62,6 @@ def detect_text(text: str, name: str) -> str:
             raise InputError("nests too deeply", file=name) from None
     if toml_tree is not None:
         check_depth(text, name)  # TOML that parses may still nest too deeply for what reads it next
-    if toml_tree is not None:
         from . import cri_toml
     if toml_tree and ("version" in toml_tree or "plugins" in toml_tree):
         return cri_toml.detect(toml_tree, name)
