@@ -189,7 +189,7 @@ def test_a_failed_write_leaves_no_partial_file(tmp_path, monkeypatch) -> None:
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", failing_replace)
-    with pytest.raises(OSError):
+    with pytest.raises(InputError, match="disk full; nothing was changed"):
         files.atomic_write(str(target), b"new = true\n")
     monkeypatch.setattr(os, "replace", real_replace)
     assert target.read_text() == "original = true\n"
@@ -228,7 +228,7 @@ def test_a_failed_new_tree_leaves_nothing(tmp_path, monkeypatch) -> None:
         return real_open(path, flags, mode, **kwargs)
 
     monkeypatch.setattr(os, "open", failing_open)
-    with pytest.raises(InputError, match="nothing was changed: No space left"):
+    with pytest.raises(InputError, match="No space left on device; nothing was changed"):
         files.write_tree(str(tmp_path / "certs.d"), tree_files(100))
     monkeypatch.setattr(os, "open", real_open)
     assert os.listdir(tmp_path) == []

@@ -25,7 +25,7 @@ from .conftest import ROOT
 CORPUS = os.path.join(ROOT, "tests", "realworld")
 FORMATS_READ = set(FORMATS)
 TARGETS = ("registries-yaml", "cri-v2", "cri-v3", "certs-d")
-SECRET_KEYS = re.compile(r"""(?:password|identitytoken|identity_token|"auth"|\bauth)\s*[=:]\s*["']?([^"'\s,}]{4,})""",
+SECRET_KEYS = re.compile(r"""(?:password|identitytoken|identity_token|"auth"|\bauth)[ \t]*[=:][ \t]*["']?([^"'\s,}]{4,})""",
                          re.I)
 
 
@@ -96,8 +96,8 @@ def test_check_finds_the_expected_problems(case: str) -> None:
     spec = expected(case)
     if not supported(case):
         pytest.skip(f"{spec['format']} is not read yet")
-    path, _extra = source(case)
-    code, output = cli("check", path, "--format", "json")
+    path, extra = source(case)
+    code, output = cli("check", path, *extra[1:], "--format", "json")  # the tree and the config beside it
     assert code in (0, 1), output
     document = json.loads(output[output.index("{"):])
     found = {p["code"] for p in document["problems"]}

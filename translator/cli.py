@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import gc
 import os
+import signal
 import sys
 from collections.abc import Callable
 from typing import Annotated, Optional, TypeVar
@@ -76,7 +77,10 @@ def guarded(command: F) -> F:
         except typer.Exit:
             raise
         except KeyboardInterrupt:
-            raise typer.Exit(130) from None
+            signum = _interrupted_by or signal.SIGINT
+            console.err(f"error: interrupted by {signal.Signals(signum).name}; every file is as it was or "
+                "completely written\n")
+            raise typer.Exit(128 + signum) from None
         except RecursionError:
             console.err("error: the input nests too deeply\n")
             raise typer.Exit(2) from None
@@ -92,6 +96,16 @@ def guarded(command: F) -> F:
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+_interrupted_by: int | None = None
+
+
+def _on_signal(signum: int, _frame: object) -> None:
+    """SIGTERM and SIGHUP stop a run the way Ctrl-C does: staged files are removed on the way out."""
+    global _interrupted_by
+    _interrupted_by = signum
+    raise KeyboardInterrupt
 
 
 def warn_problems(problems: object) -> None:
@@ -241,6 +255,8 @@ def show(
     from_: From = None,
     format_: Annotated[Optional[str], typer.Option("--format", help="text (YAML, the default) or json.")] = None,
     as_json: AsJson = False,
+    cri_config: Annotated[Optional[str], typer.Option("--cri-config", help="The containerd config.toml whose "
+                                                      "credentials and headers go with a certs.d source.")] = None,
     containerd: Containerd = None,
     no_color: NoColor = False,
 ) -> None:
@@ -249,7 +265,7 @@ def show(
     from . import show as show_module
 
     fmt = choose_format(format_, as_json, ("text", "yaml", "json"))
-    config = formats.read(src, from_, formats.ReadOptions(target=release_target(containerd)))
+    config = formats.read(src, from_, formats.ReadOptions(target=release_target(containerd), cri_config=cri_config))
     warn_problems(config.problems)
     if fmt == "json":
         console.out(show_module.render_json(config), kind="plain")
@@ -455,6 +471,8 @@ def migrate(
     plan = migrate_module.plan(config, certs_dir, release_target(containerd))
     warn_problems(plan.model.problems)
     if plan.nothing_to_do:
+        if write:
+            migrate_module.tidy(plan)
         console.err(f"nothing to migrate: {config} {plan.nothing_to_do}\n")
         return
     console.err(rep.loss_text(plan.changes, f"{config} ({plan.fmt})", f"certs-d in {plan.certs_dir}"))
@@ -466,7 +484,9 @@ def migrate(
         console.err(f"wrote {path}\n")
     for path in applied.removed:
         console.err(f"removed stale generated file {path}\n")
-    if applied.backup:
+    if applied.backup and applied.backup_existed:
+        console.err(f"left {applied.backup} as it was: it keeps the original from an earlier run\n")
+    elif applied.backup:
         console.err(f"kept the original as {applied.backup}\n")
 
 
@@ -475,6 +495,8 @@ def main() -> None:
     # more than half of a 10,000-registry conversion at the default thresholds, and find nothing.
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _on_signal)
     if COMPLETE_VAR in os.environ:  # the shell asks for completions: only then load typer's completion
         from typer.completion import completion_init
 

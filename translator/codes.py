@@ -12,6 +12,7 @@ from __future__ import annotations
 CODES: dict[str, tuple[str, str]] = {
     # the file itself
     "syntax-error": ("error", "the file is not valid YAML, TOML or JSON; the runtime refuses it"),
+    "unreadable": ("error", "the file cannot be read at all (permissions, not a regular file)"),
     "invalid-input": ("error", "a value the runtime refuses (a wrong type, a broken URL, an unsupported version)"),
     "unknown-key": ("warning", "a key the runtime does not know is silently ignored"),
     # registry keys and directories

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from . import compare, files, formats, losses
+from . import compare, files, formats, losses, secrets
 from .errors import InputError
 from .formats import ReadOptions, Rendered
 from .model import Change, Config
@@ -38,6 +38,8 @@ class Conversion:
     target: str
     cri_config_text: str | None = None
     changes: list[Change] = field(default_factory=list)
+    #: the containerd config as it was read (or absent), so that a change meanwhile is not overwritten
+    cri_fingerprint: files.Fingerprint = files.ABSENT
 
     @property
     def lossless(self) -> bool:
@@ -91,14 +93,17 @@ def convert(source: str, options: ConvertOptions) -> Conversion:
                          ReadOptions(no_default_endpoint=options.no_default_endpoint, cri_config=beside,
                                      target=options.target))
     existing = None
+    fingerprint = files.ABSENT
     if options.to == "certs-d" and options.cri_config and files.exists(options.cri_config):
         if files.is_dir(options.cri_config):
             raise InputError("is a directory", file=options.cri_config, fix="pass the containerd config.toml")
-        existing = files.read_text(options.cri_config)
+        existing, fingerprint = files.read_text_fingerprinted(options.cri_config)
     if options.output and options.to != "certs-d" and files.is_dir(options.output):
         raise InputError(f"is a directory, but --to {options.to} writes one file", file=options.output,
                          fix="give a file name, e.g. -o " + os.path.join(options.output, _default_name(options.to)))
-    return convert_model(model, options, existing)
+    conversion = convert_model(model, options, existing)
+    conversion.cri_fingerprint = fingerprint
+    return conversion
 
 
 def _default_name(fmt: str) -> str:
@@ -110,50 +115,48 @@ class Written:
     paths: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     backups: list[str] = field(default_factory=list)
+    #: `.bak` files that were there already and were kept as they were (they hold the original)
+    kept_backups: list[str] = field(default_factory=list)
     #: things the user should know about what was written (a file made 0600, ...)
     notices: list[str] = field(default_factory=list)
 
 
-def holds_credentials(text: str) -> bool:
-    lowered = text.lower()
-    return any(word in lowered for word in ("password", "identitytoken", "identity_token", "auth"))
-
-
-def _cri_mode(conversion: Conversion, path: str) -> tuple[int, bool]:
-    """The mode for the containerd config beside a tree, and whether an existing file's mode is
-    tightened: a file that receives credentials is made 0600 whatever it was."""
+def _tightened(conversion: Conversion, path: str) -> bool:
+    """True when the existing containerd config beside a tree receives credentials while others can
+    read it: it is made owner-only (0600 at most), and the user is told."""
     has_secret = any(a.password or a.auth or a.identitytoken for a in conversion.source.auth.values())
     current = files.file_mode(path)
-    if has_secret and current is not None and current & 0o077:
-        return 0o600, True
-    return (current if current is not None else 0o600), False
+    return bool(has_secret and current is not None and current & 0o077)
 
 
 def write(conversion: Conversion, options: ConvertOptions, force: bool = False) -> Written:
-    """Write a conversion's output: the tree or file, and the containerd config beside a tree."""
+    """Write a conversion's output — the tree or file, and the containerd config beside a tree —
+    as one: both are locked and staged before either is replaced (translator.files_write)."""
     written = Written()
     rendered = conversion.rendered
-    if rendered.fmt == "certs-d":
-        if options.output:
-            result = files.write_tree(options.output, rendered.files, force=force)
-            written.paths.extend(result.written)
-            written.removed.extend(result.removed)
-    elif options.output:
-        mode = 0o600 if conversion.source.auth else 0o644
-        backup = files.atomic_write(options.output, rendered.text.encode("utf-8"), mode,
-                                    backup=files.exists(options.output))
-        written.paths.append(options.output)
-        if backup:
-            written.backups.append(backup)
-    if conversion.cri_config_text is not None and options.cri_config:
-        mode, tightened = _cri_mode(conversion, options.cri_config)
-        backup = files.atomic_write(options.cri_config, conversion.cri_config_text.encode("utf-8"), mode,
-                                    backup=files.exists(options.cri_config), force_mode=tightened)
-        written.paths.append(options.cri_config)
-        if tightened:
-            written.notices.append(f"{options.cri_config} now holds credentials: made it 0600 (owner only)")
-        if backup:
-            written.backups.append(backup)
+    with files.write_batch() as batch:
+        outputs = []
+        if rendered.fmt == "certs-d":
+            if options.output:
+                tree = batch.tree(options.output, rendered.files, force=force)
+                written.paths.extend(tree.written)
+                written.removed.extend(tree.removed)
+        elif options.output:
+            outputs.append(batch.file(options.output, rendered.text.encode("utf-8"),
+                                      secret=secrets.holds_credentials(conversion.source), backup=True))
+        if conversion.cri_config_text is not None and options.cri_config:
+            tighten = _tightened(conversion, options.cri_config)
+            outputs.append(batch.file(options.cri_config, conversion.cri_config_text.encode("utf-8"), secret=True,
+                                      edit=not tighten, backup=True, expect=conversion.cri_fingerprint))
+            if tighten:
+                written.notices.append(f"{options.cri_config} now holds credentials: made it 0600 (owner only)")
+        batch.commit()
+    for output in outputs:
+        written.paths.append(output.path)
+        if output.backup and output.backup_existed:
+            written.kept_backups.append(output.backup)
+        elif output.backup:
+            written.backups.append(output.backup)
     return written
 
 
@@ -229,9 +232,17 @@ def verify_written(conversion: Conversion, options: ConvertOptions) -> str:
                                target=options.target)
     if conversion.rendered.fmt == "certs-d" and not options.output:
         return f"wrote {options.cri_config}"
+    if not os.path.isdir(target) and not os.path.isfile(target):
+        return f"wrote {target}"  # a device such as /dev/stdout: written in place, nothing to read back
     on_disk = formats.read(target, conversion.rendered.fmt if conversion.rendered.fmt != "certs-d" else "certs-d",
                            read_options)
     expected = formats.read_back(conversion.rendered, read_options, conversion.cri_config_text)
+    if conversion.rendered.fmt == "certs-d":  # hand-written directories kept in the tree are not ours to check
+        from .endpoints import name_for_directory
+
+        ours = {name_for_directory(rel.split("/", 1)[0])[0] for rel in conversion.rendered.files}
+        on_disk = on_disk.with_(hosts={k: v for k, v in on_disk.hosts.items() if k in ours})
+        expected = expected.with_(hosts={k: v for k, v in expected.hosts.items() if k in ours})
     if compare.differences(expected, on_disk):
         raise InputError("what was written does not read back as the conversion computed; compare it with "
                          "`registries-translator diff`", file=target)

@@ -444,7 +444,7 @@ def fix_all(problems: list[Problem], fmt: str | None, write: bool = True) -> Fix
         diffs.append("".join(difflib.unified_diff(old_text.splitlines(keepends=True),
                                                   edit.text.splitlines(keepends=True), fromfile=path, tofile=path)))
         if write:
-            files.atomic_write(path, edit.text.encode("utf-8"), backup=True)
+            files.atomic_write(path, edit.text.encode("utf-8"), edit=True, backup=True)
             result.changed.append(path)
             result.messages.extend(f"fixed {path}: {line}" for line in edit.done)
             result.messages.append(f"kept the original as {path}.bak")

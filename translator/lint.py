@@ -118,6 +118,10 @@ def lint(paths: list[str], options: LintOptions = LintOptions()) -> LintResult:
             result.missing.append(InputError("no such file or directory", file=path))
             continue
         found = check.check_path(path, options.fmt, root=options.root, target=options.target)
+        unreadable = [p for p in found if p.code in ("unreadable", "no-such-file")]
+        if unreadable:  # what cannot be read at all is not a finding about a configuration: exit 2
+            result.missing.extend(InputError(p.message, file=p.file, fix=p.fix or None) for p in unreadable)
+            found = [p for p in found if p not in unreadable]
         off_node = options.root is None and path != "-" and in_git_checkout(path)
         for problem in found:
             if off_node and problem.code in NODE_CODES:

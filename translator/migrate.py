@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from . import compare, cri_config, files, losses, secrets
 from .errors import InputError
+from .files import ABSENT, Fingerprint
 from .formats import certs_d, certs_d_writer, cri_toml
 from .model import Change, Config
 from .releases import DEFAULT_TARGET, Target
@@ -32,11 +33,13 @@ class Plan:
     files: dict[str, tuple[str, int]] = field(default_factory=dict)
     changes: list[Change] = field(default_factory=list)
     nothing_to_do: str = ""
+    #: CONFIG as it was read: `apply` refuses to overwrite it if it changed meanwhile
+    fingerprint: Fingerprint = ABSENT
 
 
 def plan(config_file: str, certs_dir: str, target: Target = DEFAULT_TARGET) -> Plan:
     certs_dir = os.path.abspath(certs_dir)  # config_path is one absolute directory: containerd's cwd is not ours
-    text = files.read_text(config_file)
+    text, fingerprint = files.read_text_fingerprinted(config_file)
     tree = cri_toml.parse_toml(text, config_file)
     fmt = cri_toml.detect(tree, config_file)
     model = cri_toml.read(text, config_file, fmt=fmt, target=target)
@@ -47,7 +50,7 @@ def plan(config_file: str, certs_dir: str, target: Target = DEFAULT_TARGET) -> P
     if not legacy:
         reason = (f"already uses config_path = {section['config_path']!r}" if section.get("config_path")
                   else "has no legacy registry settings (mirrors, auths or configs.*.tls)")
-        return Plan(config_file, certs_dir, fmt, model, text, text, nothing_to_do=reason)
+        return Plan(config_file, certs_dir, fmt, model, text, text, nothing_to_do=reason, fingerprint=fingerprint)
     tree_files = certs_d_writer.render(model, drop_http_tls=True, target=target)
     new_text = cri_config.migrated(text, config_file, fmt, certs_dir, model.auth)
     listing = files.listing_from_files({k: v for k, (v, _m) in tree_files.items()})
@@ -56,7 +59,7 @@ def plan(config_file: str, certs_dir: str, target: Target = DEFAULT_TARGET) -> P
     back = back.with_(auth=beside.auth, headers=beside.headers, release=target.release, semantics="hosts")
     found = compare.differences(model, back)
     changes = losses.losses(model, back, found, fmt, "certs-d")
-    return Plan(config_file, certs_dir, fmt, model, text, new_text, tree_files, changes)
+    return Plan(config_file, certs_dir, fmt, model, text, new_text, tree_files, changes, fingerprint=fingerprint)
 
 
 def _diff(old: str, new: str, old_name: str, new_name: str) -> str:
@@ -66,23 +69,30 @@ def _diff(old: str, new: str, old_name: str, new_name: str) -> str:
 
 
 def dry_run(p: Plan) -> str:
-    """A unified diff of the config file and of every hosts.toml the migration would write."""
-    out = [_diff(p.old_text, p.new_text, p.config_file, p.config_file)]
+    """A unified diff of the config file and of every hosts.toml the migration would write, each
+    side masked by where its secrets are (secrets.mask_toml), then through `redact`."""
+    out = [_diff(secrets.mask_toml(p.old_text), secrets.mask_toml(p.new_text), p.config_file, p.config_file)]
     for rel, (text, _mode) in p.files.items():
         target = os.path.join(p.certs_dir, rel)
         existing = ""
         if os.path.isfile(target):
             existing = files.read_text(target)
-        out.append(_diff(existing, text, "/dev/null" if not existing else target, target))
-    return mask_diff("".join(out))
+        out.append(_diff(secrets.mask_toml(existing), secrets.mask_toml(text),
+                         "/dev/null" if not existing else target, target))
+    return secrets.redact("".join(out))
 
 
 def mask_diff(text: str) -> str:
+    """A unified diff with the value of every secret key masked line by line: for a diff of a file
+    that is not TOML (registries.yaml), or that could not be masked before diffing."""
     masked = []
     for line in text.splitlines(keepends=True):
         body = line[1:].strip().lower()
-        if body.split("=", 1)[0].strip() in ("password", "auth", "identitytoken") and "=" in body:
-            line = line[:1] + line[1:].split("=", 1)[0] + f'= "{secrets.MASK}"\n'
+        for separator in ("=", ":"):
+            key = body.split(separator, 1)[0].strip().strip("\"'")
+            if separator in body and key in ("password", "auth", "identitytoken", "identity_token"):
+                line = line[:1] + line[1:].split(separator, 1)[0] + f'{separator} "{secrets.MASK}"\n'
+                break
         masked.append(line)
     return secrets.redact("".join(masked))
 
@@ -92,12 +102,29 @@ class Applied:
     written: list[str]
     removed: list[str]
     backup: str | None
+    #: the `.bak` was there already and was kept as it was (it holds the original)
+    backup_existed: bool = False
+
+
+def tidy(p: Plan) -> None:
+    """With nothing to migrate, still remove what a killed `migrate --write` left beside the tree
+    and the config (best effort: this run was asked to change nothing else)."""
+    import contextlib
+
+    with contextlib.suppress(InputError, OSError), files.write_batch() as batch:
+        batch.tidy(p.certs_dir, tree=True)
+        batch.tidy(p.config_file)
 
 
 def apply(p: Plan, backup: bool = True, force: bool = False) -> Applied:
-    """Write the tree first, then the config, so that config_path never names a missing tree."""
+    """Write the tree and the config as one (both locked and staged before either is replaced);
+    the tree is swapped in first, so that config_path never names a missing tree. A config
+    changed since `plan` read it is not overwritten."""
     if p.nothing_to_do:
         raise InputError(f"nothing to migrate: {p.nothing_to_do}", file=p.config_file)
-    result = files.write_tree(p.certs_dir, p.files, force=force)
-    saved = files.atomic_write(p.config_file, p.new_text.encode("utf-8"), 0o600, backup=backup)
-    return Applied([*result.written, p.config_file], result.removed, saved)
+    with files.write_batch() as batch:
+        tree = batch.tree(p.certs_dir, p.files, force=force)
+        config = batch.file(p.config_file, p.new_text.encode("utf-8"), secret=True, edit=True, backup=backup,
+                            expect=p.fingerprint)
+        batch.commit()
+    return Applied([*tree.written, p.config_file], tree.removed, config.backup, config.backup_existed)

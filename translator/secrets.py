@@ -30,11 +30,18 @@ def remember(value: object) -> None:
 
 
 def redact(text: str) -> str:
-    """Replace every remembered secret (as a whole token), and the password of any URL
-    userinfo, by `***`: the last net under every line the tool prints."""
+    """Replace every remembered secret (as a whole token), the password of any URL userinfo
+    (`scheme://user:pass@`, or `user:pass@host` without a scheme), the credentials after `Basic`
+    or `Bearer`, and any base64 token that decodes to `user:password` (a bare `auth` value) by
+    `***`: the last net under every line the tool prints."""
     if _seen:
         text = _secrets_pattern(frozenset(_seen)).sub(MASK, text)
-    return _USERINFO.sub(lambda m: m.group(1) + MASK + "@", text)
+    if "@" in text:
+        text = _USERINFO.sub(lambda m: m.group(1) + MASK + "@", text)
+        text = _BARE_USERINFO.sub(lambda m: m.group(1) + ":" + MASK + "@", text)
+    if _SCHEME_WORD.search(text):
+        text = _SCHEME_CREDENTIALS.sub(lambda m: m.group(1) + MASK, text)
+    return _BASE64.sub(_mask_base64_credentials, text)
 
 
 @functools.lru_cache(maxsize=4)
@@ -44,6 +51,38 @@ def _secrets_pattern(values: frozenset[str]) -> re.Pattern[str]:
 
 
 _USERINFO = re.compile(r"(://[^/@\s:]*:)[^/@\s]*@")
+#: `user:pass@host` without a scheme; not `name:tag@sha256:<hex>` (an image reference)
+_BARE_USERINFO = re.compile(r"(?<![\w.+/:@%~-])([\w.~%+-]+):[^\s@/'\"<>`]+@(?=[\w\[])"
+                            r"(?![A-Za-z0-9+.-]*:[0-9a-fA-F]{32})")
+#: an Authorization value: a token after `Basic`/`Bearer` with a digit or symbol in it, or long
+_SCHEME_CREDENTIALS = re.compile(r"\b((?:Basic|Bearer|basic|bearer|BASIC|BEARER)\s+)"
+                                 r"(?:(?=[A-Za-z]*[0-9._~+/=-])[A-Za-z0-9._~+/-]{3,}|[A-Za-z]{12,})=*")
+_SCHEME_WORD = re.compile(r"(?i)basic|bearer")
+_BASE64 = re.compile(r"(?<![A-Za-z0-9+/=_-])(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?"
+                     r"(?![A-Za-z0-9+/=_-])")
+
+
+def _mask_base64_credentials(match: re.Match[str]) -> str:
+    """A token that decodes to printable `user:password` is a Docker-style `auth` value."""
+    token = match.group(0)
+    if ":" not in _decode_base64(token):
+        return token
+    return MASK
+
+
+@functools.lru_cache(maxsize=4096)
+def _decode_base64(token: str) -> str:
+    import base64
+    import binascii
+
+    try:
+        decoded = base64.b64decode(token, validate=True)
+    except (binascii.Error, ValueError):
+        return ""
+    if not decoded or not all(32 <= byte < 127 for byte in decoded):
+        return ""
+    user, colon, _password = decoded.decode("ascii").partition(":")
+    return colon if user and colon else ""
 
 
 def is_secret_header(name: str) -> bool:
@@ -60,7 +99,67 @@ def mask_headers(headers: dict[str, list[str]]) -> dict[str, list[str]]:
 
 
 def mask_url(url: str) -> str:
-    return _USERINFO.sub(lambda m: m.group(1) + MASK + "@", url)
+    if "@" not in url:
+        return url
+    url = _USERINFO.sub(lambda m: m.group(1) + MASK + "@", url)
+    return _BARE_USERINFO.sub(lambda m: m.group(1) + ":" + MASK + "@", url)
+
+
+def holds_credentials(config: object) -> bool:
+    """True when a file written from CONFIG (a model.Config) may hold a credential: auth,
+    a secret header, or a password in an endpoint URL. Such files are written 0600."""
+    if getattr(config, "auth", None):
+        return True
+    if any(is_secret_header(name) for name in getattr(config, "headers", {})):
+        return True
+    for host in getattr(config, "hosts", {}).values():
+        for endpoint in host.endpoints:
+            if any(is_secret_header(name) for name, _values in endpoint.header):
+                return True
+            if mask_url(endpoint.url) != endpoint.url:
+                return True
+    return False
+
+
+def mask_toml(text: str) -> str:
+    """TOML TEXT with the value of every secret key replaced by "***", found by where it is and
+    not by what it says: `password`, `auth`, `identitytoken` and `token` keys and secret header
+    values, in every spelling (tables, dotted keys, inline tables, arrays, multi-line and literal
+    strings). Text that cannot be followed is masked line by line instead."""
+    from .formats import toml_lines
+
+    try:
+        spans = [(start, end) for path, start, end in toml_lines.string_values(text) if is_secret_path(path)]
+    except (ValueError, IndexError, RecursionError):
+        return _mask_lines(text)
+    out = []
+    last = 0
+    for start, end in spans:
+        out.append(text[last:start])
+        out.append(f'"{MASK}"')
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def is_secret_path(path: tuple[str, ...]) -> bool:
+    """A TOML key path whose string values are secrets."""
+    if not path:
+        return False
+    leaf = path[-1]
+    if leaf.lower() in SECRET_FIELDS:
+        return True
+    return any(part in ("header", "headers") for part in path[:-1]) and is_secret_header(leaf)
+
+
+def _mask_lines(text: str) -> str:
+    masked = []
+    for line in text.splitlines(keepends=True):
+        key = line.split("=", 1)[0].strip().strip("\"'").rsplit(".", 1)[-1].strip("\"'").lower()
+        if "=" in line and (key in SECRET_FIELDS or is_secret_header(key)):
+            line = line.split("=", 1)[0] + f'= "{MASK}"\n'
+        masked.append(line)
+    return "".join(masked)
 
 
 def mask_tree(value: object) -> object:

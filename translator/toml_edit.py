@@ -19,8 +19,11 @@ Path = tuple[str, ...]
 class Document:
     def __init__(self, text: str) -> None:
         self.lines = text.splitlines(keepends=True)
+        #: the file's own line ending, for the lines added to it (a CRLF file stays CRLF)
+        ended = [line for line in self.lines if line.endswith("\n")]
+        self.newline = "\r\n" if ended and all(line.endswith("\r\n") for line in ended) else "\n"
         if self.lines and not self.lines[-1].endswith("\n"):
-            self.lines[-1] += "\n"
+            self.lines[-1] += self.newline
         self.entries = toml_lines.scan(text)
         self.deleted: set[int] = set()
         self.inserted: dict[int, list[str]] = {}
@@ -89,7 +92,7 @@ class Document:
         return count
 
     def insert(self, index: int, lines: list[str]) -> None:
-        self.inserted.setdefault(index, []).extend(line + "\n" for line in lines)
+        self.inserted.setdefault(index, []).extend(line + self.newline for line in lines)
 
     def set_key(self, table_path: Path, name: str, value: object, anchor: int | None = None) -> None:
         """Set TABLE_PATH.NAME = VALUE: the existing assignment is replaced in place; otherwise the
@@ -97,7 +100,7 @@ class Document:
         existing = self.key((*table_path, name))
         if existing is not None:
             line = existing.indent + toml_out.assignment(name, value)
-            self.replaced[existing.start - 1] = line + "\n"
+            self.replaced[existing.start - 1] = line + self.newline
             self.deleted.update(range(existing.start, existing.end))
             return
         table = self.header(table_path)

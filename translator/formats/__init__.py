@@ -54,13 +54,17 @@ def check_format(fmt: str | None) -> None:
 
 def detect_text(text: str, name: str) -> str:
     """registries-yaml or cri-v*, from the content (and, when the content cannot tell, the name)."""
+    from .toml_out import check_depth
+
     toml_tree = None
     with contextlib.suppress(tomllib.TOMLDecodeError):
         try:
             toml_tree = tomllib.loads(text)
         except RecursionError:
+            check_depth(text, name)  # names the line
             raise InputError("nests too deeply", file=name) from None
     if toml_tree is not None:
+        check_depth(text, name)  # TOML that parses may still nest too deeply for what reads it next
         from . import cri_toml
     if toml_tree and ("version" in toml_tree or "plugins" in toml_tree):
         return cri_toml.detect(toml_tree, name)
@@ -159,6 +163,7 @@ def read(path: str, fmt: str | None = None, options: ReadOptions = ReadOptions()
         config = certs_d.read(files.read_tree(path), path, flavor=options.flavor, target=options.target)
         config = config.with_(release=options.target.release, semantics="hosts")
         if options.cri_config:
+            files.require_file(options.cri_config)  # a directory here is a mistake, not a tree
             beside = read(options.cri_config, None, ReadOptions(target=options.target))
             config = config.with_(auth=beside.auth, headers=beside.headers,
                                   problems=config.problems + beside.problems)

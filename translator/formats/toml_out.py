@@ -106,8 +106,32 @@ def loads(text: str) -> dict:
     return tomllib.loads(text)
 
 
+MAX_DEPTH = 100
+
+
+def too_deep(text: str) -> int | None:
+    """The line where TOML TEXT first nests deeper than MAX_DEPTH (tables, dotted keys, arrays and
+    inline tables all count), or None."""
+    if text.count("[") + text.count("{") + text.count(".") <= MAX_DEPTH:
+        return None
+    from .toml_lines import deepest
+
+    depth, line = deepest(text, MAX_DEPTH)
+    return line if depth > MAX_DEPTH else None
+
+
+def check_depth(text: str, label: str) -> None:
+    """Refuse TOML nesting deeper than MAX_DEPTH before a parser recurses into it (like YAML's
+    bound in yaml_in.py)."""
+    line = too_deep(text)
+    if line is not None:
+        raise InputError(f"TOML nests too deeply (more than {MAX_DEPTH} levels)", file=label, line=line,
+                         fix="a containerd config.toml or hosts.toml needs only a few levels")
+
+
 def parse(text: str, label: str) -> dict:
     """TEXT as TOML, or an InputError at the offending line (nesting too deep included)."""
+    check_depth(text, label)
     try:
         return loads(text)
     except tomllib.TOMLDecodeError as exc:
