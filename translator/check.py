@@ -105,9 +105,9 @@ def _position(problem: Problem) -> tuple[str, int]:
     return problem.file or problem.key or "", problem.line or 0
 
 
-def check_path(path: str, fmt: str | None = None) -> list[Problem]:
+def check_path(path: str, fmt: str | None = None, options: formats.ReadOptions | None = None) -> list[Problem]:
     try:
-        config = formats.read(path, fmt)
+        config = formats.read(path, fmt, options or formats.ReadOptions())
     except InputError as exc:
         if exc.code == "invalid-input":
             raise  # not a pitfall: input that cannot be read at all

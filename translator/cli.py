@@ -30,7 +30,18 @@ app = typer.Typer(
 )
 
 F = TypeVar("F", bound=Callable[..., object])
-FORMAT_HELP = "registries-yaml, cri-v1, cri-v2, cri-v3 or certs-d (detected when omitted)"
+FORMAT_HELP = ("registries-yaml, cri-v1, cri-v2, cri-v3, certs-d, crictl-info, docker-daemon or registries-conf "
+               "(detected when omitted)")
+CertsDir = Annotated[Optional[str], typer.Option("--certs-dir", help="crictl-info: where the tree its configPath "
+                                                 "names is on this machine.")]
+DockerCertsDir = Annotated[Optional[str], typer.Option("--docker-certs-dir", help="docker-daemon: Docker's "
+                                                       "certificate directory (default /etc/docker/certs.d).")]
+
+
+def read_options(certs_dir: str | None, docker_certs_dir: str | None):  # noqa: ANN201 - formats loads lazily
+    from .formats import ReadOptions
+
+    return ReadOptions(certs_dir=certs_dir, docker_certs_dir=docker_certs_dir)
 
 
 def err(text: str) -> None:
@@ -114,6 +125,8 @@ def convert(
                                                    "credentials are read from.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace hosts.toml files this tool did not "
                                         "generate.")] = False,
+    certs_dir: CertsDir = None,
+    docker_certs_dir: DockerCertsDir = None,
 ) -> None:
     """Convert a registry configuration to another format and report what does not survive."""
     from . import convert as conv
@@ -122,7 +135,8 @@ def convert(
     choice(report, ("text", "json", "markdown"), "--report")
     options = conv.ConvertOptions(to=to, source_format=from_, output=output,
                                   no_default_endpoint=no_default_endpoint, keep_rewrites=keep_rewrites,
-                                  config_path=config_path, cri_config=cri_config)
+                                  config_path=config_path, cri_config=cri_config, certs_dir=certs_dir,
+                                  docker_certs_dir=docker_certs_dir)
     conversion = conv.convert(src, options)
     warn_problems(conversion.source.problems)
     source = f"{src} ({conversion.source.source_format})"
@@ -146,12 +160,14 @@ def convert(
 def show(
     src: Annotated[str, typer.Argument(help="A file, a certs.d directory, or - for standard input.")],
     from_: Annotated[Optional[str], typer.Option("--from", help="Source format: " + FORMAT_HELP)] = None,
+    certs_dir: CertsDir = None,
+    docker_certs_dir: DockerCertsDir = None,
 ) -> None:
     """Print the normalized model as YAML: what the reader understood."""
     from . import formats
     from . import show as show_module
 
-    config = formats.read(src, from_)
+    config = formats.read(src, from_, read_options(certs_dir, docker_certs_dir))
     warn_problems(config.problems)
     sys.stdout.write(show_module.render(config))
 
@@ -164,12 +180,14 @@ def diff(
     from_a: Annotated[Optional[str], typer.Option("--from-a", help="Format of A: " + FORMAT_HELP)] = None,
     from_b: Annotated[Optional[str], typer.Option("--from-b", help="Format of B: " + FORMAT_HELP)] = None,
     format_: Annotated[str, typer.Option("--format", help="text, json or markdown (a PR comment).")] = "text",
+    certs_dir: CertsDir = None,
+    docker_certs_dir: DockerCertsDir = None,
 ) -> None:
     """Compare what two configurations mean for pulls; exit 1 when they differ."""
     from . import diff as diff_module
 
     choice(format_, ("text", "json", "markdown"), "--format")
-    result = diff_module.diff_paths(a, b, from_a, from_b)
+    result = diff_module.diff_paths(a, b, from_a, from_b, read_options(certs_dir, docker_certs_dir))
     warn_problems(result.a.problems + result.b.problems)
     if format_ == "json":
         sys.stdout.write(diff_module.render_json(result))
@@ -190,6 +208,8 @@ def resolve(
                                         "or -.")],
     from_: Annotated[Optional[str], typer.Option("--from", help="Source format: " + FORMAT_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (SPEC.md's shape).")] = False,
+    certs_dir: CertsDir = None,
+    docker_certs_dir: DockerCertsDir = None,
 ) -> None:
     """Print, in order, the hosts containerd will try for IMAGE and the URL it requests from each."""
     import json
@@ -197,7 +217,7 @@ def resolve(
     from . import formats
     from . import resolve as resolve_module
 
-    model = formats.read(config, from_)
+    model = formats.read(config, from_, read_options(certs_dir, docker_certs_dir))
     warn_problems(model.problems)
     result = resolve_module.resolve(image, model)
     if as_json:
@@ -215,6 +235,8 @@ def check(
     from_: Annotated[Optional[str], typer.Option("--from", help="Source format: " + FORMAT_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON: {\"problems\": [...]}.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 on warnings too.")] = False,
+    certs_dir: CertsDir = None,
+    docker_certs_dir: DockerCertsDir = None,
 ) -> None:
     """Lint a configuration for the known pitfalls (exit 1 on errors, or warnings with --strict).
 
@@ -224,14 +246,15 @@ def check(
     from . import check as check_module
     from . import report as rep
 
+    options = read_options(certs_dir, docker_certs_dir)
     unreadable = False
     if len(srcs) == 1:
-        problems = check_module.check_path(srcs[0], from_)  # unreadable: `error:` and exit 2 (guarded)
+        problems = check_module.check_path(srcs[0], from_, options)  # unreadable: `error:` and exit 2 (guarded)
     else:
         problems = []
         for src in srcs:
             try:
-                problems.extend(check_module.check_path(src, from_))
+                problems.extend(check_module.check_path(src, from_, options))
             except InputError as exc:
                 err(f"error: {exc}\n")
                 unreadable = True

@@ -22,11 +22,14 @@ from .model import (
     WILDCARD,
     Config,
     Endpoint,
+    DOCKER_HUB_ONLY,
     Host,
     endpoint_keys,
+    is_prefix_name,
 )
 
 PULL_CAPABILITIES = ("pull", "resolve", "referrers")
+SECTIONS = ("hosts", "auth", "headers", "short_names", "insecure_ranges")
 
 
 def _upstreams(name: str) -> tuple[str, ...]:
@@ -90,7 +93,18 @@ def meaning(config: Config, keep_redundant: bool = False, only: set[str] | None 
         "hosts": hosts,
         "auth": {k: a.as_dict() for k, a in config.auth.items()},
         "headers": {k: list(v) for k, v in config.headers.items()},
+        "short_names": _short_names(config),
+        "insecure_ranges": {r: True for r in config.insecure_ranges},
     }
+
+
+def _short_names(config: Config) -> dict[str, object]:
+    """How short names are qualified, {} for containerd's docker.io-only rule (which a single
+    search registry docker.io without aliases also is, in every mode)."""
+    found = config.short_names
+    if found is None or (found.search == DOCKER_HUB_ONLY.search and not found.aliases):
+        return {}
+    return {"rule": found.as_dict()}
 
 
 @dataclass(frozen=True, **SLOTS)
@@ -149,7 +163,7 @@ def _unequal_parts(before: dict, after: dict) -> list[tuple[tuple[str, ...], obj
     """The (path, before, after) of each registry, credential table or header set that differs,
     so that deepdiff only walks what changed (a fleet differs in a few places, not everywhere)."""
     parts: list[tuple[tuple[str, ...], object, object]] = []
-    for section in ("hosts", "auth", "headers"):
+    for section in SECTIONS:
         old, new = before[section], after[section]
         if old == new:
             continue
@@ -208,7 +222,8 @@ def differences(a: Config, b: Config, keep_redundant: bool = False) -> list[Diff
     """
     names = list(a.hosts) + [n for n in b.hosts if n not in a.hosts]
     changed = {n for n in names if a.hosts.get(n) != b.hosts.get(n)}
-    if not changed and a.auth == b.auth and a.headers == b.headers:
+    if (not changed and a.auth == b.auth and a.headers == b.headers and a.short_names == b.short_names
+            and a.insecure_ranges == b.insecure_ranges):
         return []
     only = None if WILDCARD in changed else changed
     before, after = meaning(a, keep_redundant, only), meaning(b, keep_redundant, only)
@@ -223,6 +238,9 @@ def differences(a: Config, b: Config, keep_redundant: bool = False) -> list[Diff
         old, new = _lookup(before, parts), _lookup(after, parts)
         if parts[-1] == "order" and _order_explained(old, new):
             continue
+        if parts[0] == "hosts" and len(parts) == 2 and is_prefix_name(parts[1]):
+            found.append(Difference(parts, "added" if _empty(old) else "removed", old, new))
+            continue
         if parts[0] == "hosts" and len(parts) == 2:
             found.extend(_entry_differences(a, b, parts[1], "appeared" if _empty(old) else "disappeared"))
             continue
@@ -232,7 +250,7 @@ def differences(a: Config, b: Config, keep_redundant: bool = False) -> list[Diff
 
 
 def _sort_key(parts: tuple[str, ...], before: dict, after: dict) -> tuple:
-    section_rank = {"hosts": 0, "auth": 1, "headers": 2}.get(parts[0], 3)
+    section_rank = {name: rank for rank, name in enumerate(SECTIONS)}.get(parts[0], len(SECTIONS))
     if parts[0] != "hosts" or len(parts) < 2:
         return (section_rank, parts)
     host = parts[1]

@@ -26,6 +26,10 @@ class ConvertOptions:
     keep_rewrites: bool = False
     config_path: str | None = None
     cri_config: str | None = None
+    #: crictl-info source: where its configPath tree is on this machine
+    certs_dir: str | None = None
+    #: docker-daemon: the certificate directory read with a source and written with a target
+    docker_certs_dir: str | None = None
 
 
 @dataclass
@@ -51,9 +55,10 @@ def config_path_for(options: ConvertOptions) -> str:
 
 def convert_model(model: Config, options: ConvertOptions, cri_existing: str | None = None) -> Conversion:
     """Render MODEL as the target format, read it back, and measure what changed."""
-    formats.check_format(options.to)
+    formats.check_target(options.to)
     rendered = formats.render(model, options.to, keep_rewrites=options.keep_rewrites,
-                              no_default_endpoint=options.no_default_endpoint)
+                              no_default_endpoint=options.no_default_endpoint, existing=cri_existing,
+                              with_certificates=options.docker_certs_dir is not None)
     cri_text = None
     if options.to == "certs-d" and options.cri_config:
         from . import cri_config
@@ -70,13 +75,23 @@ def convert_model(model: Config, options: ConvertOptions, cri_existing: str | No
 
 def convert(source: str, options: ConvertOptions) -> Conversion:
     """Convert the configuration at SOURCE as OPTIONS say."""
-    formats.check_format(options.to)
+    formats.check_target(options.to)
     source_format = options.source_format
+    text = None
     if source_format is None:
-        source_format = formats.detect(source)
+        text = None if files.is_dir(source) else files.read_text(source)
+        source_format = formats.detect(source, text)
     beside = options.cri_config if (source_format == "certs-d" and options.to != "certs-d") else None
-    model = formats.read(source, source_format,
-                         ReadOptions(no_default_endpoint=options.no_default_endpoint, cri_config=beside))
+    read_options = ReadOptions(no_default_endpoint=options.no_default_endpoint, cri_config=beside,
+                               certs_dir=options.certs_dir, docker_certs_dir=options.docker_certs_dir,
+                               keep_rewrites=options.keep_rewrites)
+    if text is not None and os.path.basename(source) != "hosts.toml":
+        model = formats.read_text(text, source_format, source, read_options)
+    else:
+        model = formats.read(source, source_format, read_options)
+    if options.to == "docker-daemon":
+        existing = files.read_text(options.output) if options.output and files.exists(options.output) else None
+        return convert_model(model, options, existing)
     existing = None
     if options.to == "certs-d" and options.cri_config and files.exists(options.cri_config):
         if files.is_dir(options.cri_config):
@@ -106,7 +121,11 @@ def write(conversion: Conversion, options: ConvertOptions, force: bool = False) 
             result = files.write_tree(options.output, rendered.files, force=force)
             written.paths.extend(result.written)
             written.removed.extend(result.removed)
-    elif options.output:
+    elif rendered.fmt == "docker-daemon" and rendered.files and options.docker_certs_dir:
+        result = files.write_tree(options.docker_certs_dir, rendered.files, force=force)
+        written.paths.extend(result.written)
+        written.removed.extend(result.removed)
+    if rendered.fmt != "certs-d" and options.output:
         mode = 0o600 if conversion.source.auth else 0o644
         backup = files.atomic_write(options.output, rendered.text.encode("utf-8"), mode,
                                     backup=files.exists(options.output))

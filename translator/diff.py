@@ -52,6 +52,10 @@ def describe(d: Difference, a: Config, b: Config) -> str:
         return f"credentials for {key}: {d.parts[2]} {d.kind}"
     if d.section == "headers":
         return f"global header {d.parts[1]} {d.kind}"
+    if d.section == "short_names":
+        return f"short-name {d.parts[1] if len(d.parts) > 1 else 'qualification'} {d.kind}"
+    if d.section == "insecure_ranges":
+        return f"insecure address range {d.parts[1] if len(d.parts) > 1 else ''} {d.kind}"
     host = d.host or ""
     if len(d.parts) == 2:
         return f"registry {host} {'now configured' if d.kind == 'added' else 'no longer configured'}"
@@ -78,8 +82,10 @@ def compare_configs(a: Config, b: Config) -> DiffResult:
     return DiffResult(a, b, [Change(d.path, d.kind, d.before, d.after, describe(d, a, b)) for d in found])
 
 
-def diff_paths(path_a: str, path_b: str, fmt_a: str | None = None, fmt_b: str | None = None) -> DiffResult:
-    return compare_configs(formats.read(path_a, fmt_a), formats.read(path_b, fmt_b))
+def diff_paths(path_a: str, path_b: str, fmt_a: str | None = None, fmt_b: str | None = None,
+               options: formats.ReadOptions | None = None) -> DiffResult:
+    options = options or formats.ReadOptions()
+    return compare_configs(formats.read(path_a, fmt_a, options), formats.read(path_b, fmt_b, options))
 
 
 # --- rendering -------------------------------------------------------------------------------
@@ -92,6 +98,10 @@ def _group(changes: list[Change]) -> dict[str, list[Change]]:
             groups.setdefault(f"registry {name}", []).append(change)
         elif change.path.startswith("auth"):
             groups.setdefault("credentials", []).append(change)
+        elif change.path.startswith("short_names"):
+            groups.setdefault("short names", []).append(change)
+        elif change.path.startswith("insecure_ranges"):
+            groups.setdefault("insecure address ranges", []).append(change)
         else:
             groups.setdefault("global headers", []).append(change)
     return groups

@@ -52,10 +52,17 @@ class Resolution:
 
 
 def semantics_of(config: Config) -> str:
-    if config.source_format == "registries-yaml":
+    """Whose rules turn the model into requests: k3s, legacy CRI, hosts.toml, Docker's registry
+    service (docker-daemon) or containers/image (registries-conf)."""
+    fmt = config.source_format
+    if fmt == "registries-yaml":
         return "k3s"
-    if config.source_format.startswith("cri-") and not config.config_path:
+    if (fmt.startswith("cri-") or fmt == "crictl-info") and not config.config_path:
         return "legacy"
+    if fmt == "docker-daemon":
+        return "docker"
+    if fmt == "registries-conf":
+        return "containers"
     return "hosts"
 
 
@@ -67,6 +74,12 @@ def host_list(config: Config, registry: str, semantics: str) -> tuple[list[Endpo
     if found is None:
         found = config.hosts.get(WILDCARD)
         origin = "hosts['*'] (_default)" if semantics != "legacy" else "mirrors['*']"
+    if found is None and semantics == "docker":
+        from .formats.docker_daemon import default_list
+
+        return default_list(registry, config.insecure_ranges), "not in daemon.json: the registry itself"
+    if found is None and semantics == "containers":
+        upstream = f"https://{ep_rules.default_host(registry)}/v2"
     if found is None:
         caps = MIRROR_CAPABILITIES if semantics == "legacy" else ALL_CAPABILITIES
         return [Endpoint(upstream, caps)], "no entry: the registry itself"
@@ -117,8 +130,11 @@ def rewritten(repository: str, rewrites: tuple[tuple[str, str], ...]) -> tuple[s
     return repository, None
 
 
-def manifest_url(endpoint: Endpoint, ref: Reference, repository: str) -> str:
-    url = f"{endpoint.url}/{repository}/manifests/{ref.object}"
+def manifest_url(endpoint: Endpoint, ref: Reference, repository: str, ns: bool = True) -> str:
+    url = f"{endpoint.url}/{repository}/manifests/{ref.object}" if repository else \
+        f"{endpoint.url}/manifests/{ref.object}"
+    if not ns:
+        return url
     host = endpoint.hostport
     if host != ref.registry and not (ref.registry == ep_rules.DOCKER_HUB and host == ep_rules.DOCKER_HUB_HOST):
         url += "?ns=" + gourl.query_escape(ref.registry)
@@ -126,19 +142,32 @@ def manifest_url(endpoint: Endpoint, ref: Reference, repository: str) -> str:
 
 
 def resolve(image: str, config: Config, semantics: str | None = None) -> Resolution:
-    ref = parse(image)
     semantics = semantics or semantics_of(config)
+    if semantics == "containers":
+        from .resolve_containers import resolve as resolve_containers
+
+        return resolve_containers(image, config)
+    ref = parse(image)
     entries, origin = host_list(config, ref.registry, semantics)
+    return resolve_entries(ref, config, entries, origin, semantics)
+
+
+def resolve_entries(ref: Reference, config: Config, entries: list[Endpoint], origin: str, semantics: str,
+                    remainders: list[str] | None = None) -> Resolution:
+    """The hosts of ENTRIES that serve REF, with their manifest URLs (REMAINDERS: the repository
+    path each entry asks for, when it is not the reference's own)."""
     needed = {"pull"} if ref.digest else {"pull", "resolve"}
+    if semantics == "containers":
+        needed = {"pull"} if ref.digest else {"resolve"}
     hosts: list[ResolvedHost] = []
     skipped: list[str] = []
     header_global = {k: list(v) for k, v in config.headers.items()}
-    for entry in entries:
+    for index, entry in enumerate(entries):
         if not needed <= set(entry.capabilities):
             skipped.append(f"{entry.url}: capabilities {', '.join(entry.capabilities) or 'none'} lack "
                            f"{' and '.join(sorted(needed - set(entry.capabilities)))}")
             continue
-        repository = ref.repository
+        repository = remainders[index] if remainders is not None else ref.repository
         notes = []
         rewrite = dict(entry.rewrite) if semantics == "k3s" else {}
         if rewrite:
@@ -153,9 +182,11 @@ def resolve(image: str, config: Config, semantics: str | None = None) -> Resolut
         hosts.append(ResolvedHost(
             url=entry.url, capabilities=list(entry.capabilities), skip_verify=bool(entry.skip_verify),
             ca=list(entry.ca), client=[list(p) for p in entry.client], header=header, rewrite=rewrite,
-            manifest=manifest_url(entry, ref, repository), notes=notes))
+            manifest=manifest_url(entry, ref, repository, ns=semantics not in ("docker", "containers")),
+            notes=notes))
     if not entries:
-        raise InputError(f"no host is configured for {ref.registry}")
+        raise InputError(f"no host is configured for {ref.registry}" + (" (it is blocked)" if semantics == "containers"
+                                                                          else ""))
     return Resolution(image=ref.name, registry=ref.registry, source=origin, hosts=hosts, skipped=skipped)
 
 
