@@ -38,7 +38,7 @@ DockerCertsDir = Annotated[Optional[str], typer.Option("--docker-certs-dir", hel
                                                        "certificate directory (default /etc/docker/certs.d).")]
 
 
-def read_options(certs_dir: str | None, docker_certs_dir: str | None):  # noqa: ANN201 - formats loads lazily
+def read_options(certs_dir: str | None, docker_certs_dir: str | None) -> object:
     from .formats import ReadOptions
 
     return ReadOptions(certs_dir=certs_dir, docker_certs_dir=docker_certs_dir)

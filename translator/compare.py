@@ -17,12 +17,12 @@ from . import endpoints as ep_rules
 from .compat import SLOTS
 from .model import (
     ALL_CAPABILITIES,
+    DOCKER_HUB_ONLY,
     IMAGE_UPSTREAM,
     MIRROR_CAPABILITIES,
     WILDCARD,
     Config,
     Endpoint,
-    DOCKER_HUB_ONLY,
     Host,
     endpoint_keys,
     is_prefix_name,

@@ -374,6 +374,9 @@ R_RC_HEADERS = "registries.conf has no headers"
 R_RC_REWRITE = "registries.conf has no rewrite; a namespace prefix maps one namespace"
 R_RC_DIAL = "registries.conf has no dial timeout"
 R_RC_CAPS = "a registries.conf location serves tags and digests; mirrors tags and digests, digests only or tags only"
+R_RC_HUB_HOST = "containers/image reaches the host docker.io at registry-1.docker.io"
+R_RC_FALLBACK = ("containers/image always ends with the registry's location; where none could be written it pulls "
+                 "from the registry itself")
 R_RC_IMPLIED = "registries.conf lists registries by prefix; this entry is what containers/image does by default"
 
 _COMMON_OUTSIDE_HOSTS: list[tuple[Matcher, str]] = [
@@ -431,8 +434,10 @@ CANNOT_HOLD: dict[str, list[tuple[Matcher, object]]] = {
         (tls_on_http, R_RC_INSECURE),
         (tls, R_RC_TLS),
         (insecure_counterpart, R_RC_INSECURE),
-        (pulls_only_some, R_RC_CAPS),
         (not_under_v2, R_RC_PATH),
+        (pulls_only_some, R_RC_CAPS),
+        (docker_io_host, R_RC_HUB_HOST),
+        (fallback, R_RC_FALLBACK),
         (implied_host, R_RC_IMPLIED),
     ],
     "certs-d": [

@@ -92,9 +92,13 @@ def _detect_json(text: str, name: str) -> str | None:
 
 
 def _is_registries_conf(tree: dict) -> bool:
-    return isinstance(tree.get("registry"), list) or any(
-        k in tree for k in ("unqualified-search-registries", "short-name-mode", "aliases")) or (
-        isinstance(tree.get("registries"), dict) and any(k in tree["registries"] for k in ("search", "insecure", "block")))
+    """`[[registry]]`, a v2 top-level key, or v1's `[registries.search]` (refused by the reader)."""
+    if isinstance(tree.get("registry"), list):
+        return True
+    if any(k in tree for k in ("unqualified-search-registries", "short-name-mode", "aliases")):
+        return True
+    v1 = tree.get("registries")
+    return isinstance(v1, dict) and any(k in v1 for k in ("search", "insecure", "block"))
 
 
 def detect_text(text: str, name: str) -> str:

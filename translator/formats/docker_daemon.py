@@ -275,7 +275,6 @@ def read(text: str, name: str, *, certs_dir: str | None = None, certs: Listing |
     """The model Docker builds from daemon.json TEXT and the certificate directory (CERTS, or
     the tree at CERTS_DIR, default /etc/docker/certs.d, when it exists)."""
     label = certs_dir or DEFAULT_CERTS_DIR
-    if certs is None:
-        if files.is_dir(label):
-            certs = files.read_tree(label)
+    if certs is None and files.is_dir(label):
+        certs = files.read_tree(label)
     return _Reader(text, name, certs, label).read()

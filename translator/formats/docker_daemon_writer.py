@@ -16,7 +16,7 @@ import json
 from .. import endpoints as ep_rules
 from ..model import ALL_CAPABILITIES, WILDCARD, Config, Endpoint, Host, is_prefix_name
 from . import certs_d_writer
-from .docker_daemon import HUB_UPSTREAM, KEYS
+from .docker_daemon import DEFAULT_RANGES, HUB_UPSTREAM, KEYS, in_ranges
 
 TLS = tuple[tuple[str, ...], tuple[tuple[str, str], ...]]
 
@@ -60,7 +60,8 @@ def document(config: Config) -> tuple[dict[str, list[str]], dict[str, TLS]]:
                 continue
             mirrors.append(text)
             keep_tls(endpoint)
-            if endpoint.scheme == "https" and endpoint.skip_verify and endpoint.hostport not in insecure:
+            already = in_ranges(endpoint.hostport, (*config.insecure_ranges, *DEFAULT_RANGES))
+            if endpoint.scheme == "https" and endpoint.skip_verify and endpoint.hostport not in insecure and not already:
                 insecure.append(endpoint.hostport)
     for name, host in sorted(config.hosts.items()):
         if name in (ep_rules.DOCKER_HUB, WILDCARD) or is_prefix_name(name) or not ep_rules.valid_hostport(name):

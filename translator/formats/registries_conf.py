@@ -293,12 +293,16 @@ def build(parsed: _Parsed, name: str, problems: list[Problem], keep_rewrites: bo
     notes: list[Change] = []
     for registry in parsed.registries:
         prefix = registry.prefix
-        if prefix in ep_rules.HUB_ALIASES or prefix.startswith(tuple(a + "/" for a in ep_rules.HUB_ALIASES)):
+        if prefix == "index.docker.io" or prefix.startswith("index.docker.io/"):
             problems.append(Problem("warning", "hub-alias-key", f"prefix {prefix!r} never matches: image references "
                                     "normalise to docker.io", "use docker.io", file=registry.file, line=registry.line))
             notes.append(Change(host_path(prefix), "removed", prefix, None, "containers/image never matches this "
                                 "prefix (references normalise to docker.io)"))
             continue
+        if prefix == ep_rules.DOCKER_HUB_HOST or prefix.startswith(ep_rules.DOCKER_HUB_HOST + "/"):
+            problems.append(Problem("warning", "hub-alias-key", f"prefix {prefix!r} matches only images named "
+                                    f"{ep_rules.DOCKER_HUB_HOST}/…; Docker Hub references are docker.io/…",
+                                    "use docker.io", file=registry.file, line=registry.line))
         hub_namespace = prefix.startswith("docker.io/") and "/" not in prefix[len("docker.io/"):]
         if hub_namespace and prefix != "docker.io/library":
             problems.append(Problem("warning", "hub-prefix-not-normalised", f"prefix {prefix!r}: Docker Hub "
