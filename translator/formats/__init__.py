@@ -78,9 +78,14 @@ def _detect_json(text: str, name: str) -> str | None:
         return None
     import json
 
-    try:
-        document = json.loads(text)
-    except (ValueError, RecursionError):
+    document = None
+    for candidate in (text, crictl_info._TRAILING_COMMA.sub(r"\1", text)):
+        try:
+            document = json.loads(candidate)
+            break
+        except (ValueError, RecursionError):
+            continue
+    if document is None:
         return "docker-daemon" if os.path.basename(name) == "daemon.json" else None
     from . import docker_daemon
 

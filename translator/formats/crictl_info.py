@@ -25,6 +25,7 @@ output in clear; they are masked in every report. Read only: there is no writer.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from .. import files
@@ -78,11 +79,24 @@ def looks_like(document: object) -> bool:
 
 
 def fragment_text(text: str) -> str | None:
-    """`"registry": {…},` as pasted from a terminal, made a JSON object; None for anything else."""
+    """`"registry": {…},` as pasted from a terminal (often cut short), made a JSON object with
+    the braces it lacks; None for anything else."""
     stripped = text.strip().rstrip(",")
-    if stripped.startswith('"registry"'):
-        return "{" + stripped + "}"
-    return None
+    if not stripped.startswith('"registry"'):
+        return None
+    depth = 0
+    in_string = escaped = False
+    for c in stripped:
+        if in_string:
+            escaped = not escaped and c == "\\"
+            in_string = escaped or c != '"'
+        elif c == '"':
+            in_string = True
+        elif c in "{[":
+            depth += 1
+        elif c in "}]":
+            depth -= 1
+    return "{" + stripped + "}" * max(depth, 0) + "}"
 
 
 def _plain(value: object) -> object:
@@ -95,20 +109,35 @@ def _plain(value: object) -> object:
     return value
 
 
-def parse(text: str, name: str) -> tuple[dict, tuple[str, ...], str]:
-    """(registry object, its JSON path, the text the lines refer to)."""
+_TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+
+
+def parse(text: str, name: str, problems: list[Problem] | None = None) -> tuple[dict, tuple[str, ...], str]:
+    """(registry object, its JSON path, the text the lines refer to). Output pasted from a
+    terminal or a document is taken leniently: a `"registry": {…}` fragment, trailing commas."""
     source = text
     if not text.lstrip().startswith(("{", "[")):
         repaired = fragment_text(text)
         if repaired is not None:
             source = repaired
-    document = json_in.parse(source, name)
+    try:
+        document = json_in.parse(source, name)
+    except InputError as exc:
+        lenient = _TRAILING_COMMA.sub(r"\1", source)
+        if lenient == source:
+            raise
+        document = json_in.parse(lenient, name)
+        source = lenient
+        if problems is not None:
+            problems.append(Problem("warning", "not-json", f"not valid JSON ({exc.message}); read with its trailing "
+                                    "commas removed", "paste the output of crictl info unchanged", file=name,
+                                    line=exc.line))
     found = find_registry(document)
     if found is None:
         if isinstance(document, dict) and "config" in document:
             raise InputError("this crictl info has no config.registry: containerd 2.x prints only the runtime part "
-                             "of its CRI config", file=name,
-                             fix="read containerd's config.toml (and its certs.d tree) instead")
+                             "of its CRI config, and CRI-O none", file=name,
+                             fix="read containerd's config.toml and certs.d tree (or CRI-O's registries.conf) instead")
         raise InputError("no config.registry object: this is not `crictl info` output", file=name,
                          fix="pass the output of `crictl info` (containerd 1.5-1.7), or the right --from")
     return found[0], found[1], source
@@ -117,7 +146,8 @@ def parse(text: str, name: str) -> tuple[dict, tuple[str, ...], str]:
 def read(text: str, name: str, *, certs_dir: str | None = None,
          load_tree: Callable[[str], Config] | None = None) -> Config:
     """The model containerd built from the registry settings shown in TEXT."""
-    registry, path, source = parse(text, name)
+    problems: list[Problem] = []
+    registry, path, source = parse(text, name, problems)
     lines = {tuple(JSON_TO_TOML.get(p, p) for p in key): line for key, line in json_in.index(source).items()}
     base = tuple(JSON_TO_TOML.get(p, p) for p in path)
     tree: dict = _plain(registry)  # type: ignore[assignment]
@@ -129,7 +159,6 @@ def read(text: str, name: str, *, certs_dir: str | None = None,
     reader = cri_toml._Reader("", name, "cri-v2", "vanilla")
     reader.base = base
     reader.lines = lines
-    problems: list[Problem] = []
     tree_loader = load_tree
     config_path = registry.get("configPath") or ""
     if config_path and load_tree is not None:

@@ -61,7 +61,8 @@ def document(config: Config) -> tuple[dict[str, list[str]], dict[str, TLS]]:
             mirrors.append(text)
             keep_tls(endpoint)
             already = in_ranges(endpoint.hostport, (*config.insecure_ranges, *DEFAULT_RANGES))
-            if endpoint.scheme == "https" and endpoint.skip_verify and endpoint.hostport not in insecure and not already:
+            secure = endpoint.scheme != "https" or not endpoint.skip_verify
+            if not secure and endpoint.hostport not in insecure and not already:
                 insecure.append(endpoint.hostport)
     for name, host in sorted(config.hosts.items()):
         if name in (ep_rules.DOCKER_HUB, WILDCARD) or is_prefix_name(name) or not ep_rules.valid_hostport(name):

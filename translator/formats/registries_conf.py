@@ -280,6 +280,15 @@ def location_endpoints(location: str, insecure: bool, caps: tuple[str, ...], fil
     return [Endpoint(https, caps, skip_verify=True), Endpoint(f"http://{hostport}{suffix}", caps)]
 
 
+def _valid_location(location: str) -> bool:
+    """host[:port][/path] as a reference can start (or "" for a *.domain prefix)."""
+    if location == "":
+        return True
+    hostport, _, path = location.partition("/")
+    return ep_rules.valid_hostport(hostport) and all(re.fullmatch(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*", part)
+                                                     for part in path.split("/") if path)
+
+
 def _mirror_caps(registry: _Registry, mirror: _Mirror) -> tuple[str, ...]:
     if registry.digest_only or mirror.pull == "digest-only":
         return ("pull",)
@@ -314,6 +323,15 @@ def build(parsed: _Parsed, name: str, problems: list[Problem], keep_rewrites: bo
             raise InputError(f"prefix {prefix!r} is not host[:port], a namespace or *.domain", file=registry.file,
                              line=registry.line, code="registries-conf-rejected")
         if registry.blocked:
+            hosts[prefix] = Host(prefix, ())
+            continue
+        bad = [loc for loc in [registry.location, *(m.location for m in registry.mirrors)] if not _valid_location(loc)]
+        if bad:
+            problems.append(Problem("error", "invalid-location", f"location {bad[0]!r} is not host[:port][/path]: "
+                                    f"every pull matching {prefix!r} fails (the reference cannot be rewritten)",
+                                    "write the registry's host name", file=registry.file, line=registry.line))
+            notes.append(Change(host_path(prefix), "changed", bad[0], [], "containers/image cannot rewrite a reference "
+                                "to this location, so every pull matching the prefix fails"))
             hosts[prefix] = Host(prefix, ())
             continue
         entries: list[Endpoint] = []
