@@ -43,7 +43,9 @@ HUB_UPSTREAM = f"https://{ep_rules.DOCKER_HUB_HOST}/v2"
 
 
 def looks_like(document: object) -> bool:
-    return isinstance(document, dict) and any(k in document for k in (*KEYS, *MISSPELLED))
+    """For detection: daemon.json's registry keys (or a misspelling of them; `mirrors` alone is
+    registries.yaml's)."""
+    return isinstance(document, dict) and any(k in document for k in (*KEYS, *MISSPELLED) if k != "mirrors")
 
 
 def in_ranges(hostport: str, ranges: tuple[str, ...] | list[str]) -> bool:
