@@ -111,13 +111,14 @@ def test_crictl_info_check_finds_the_config_toml_pitfalls(tmp_path) -> None:
 
 def test_crictl_info_of_containerd_2_is_refused_with_a_pointer(tmp_path) -> None:
     path = write(tmp_path, "info.json", '{"status": {}, "config": {"containerd": {}}, "golang": "go1.23"}')
-    with pytest.raises(InputError, match="containerd 2.x"):
+    with pytest.raises(InputError, match=r"containerd 2\.x"):
         formats.read(path)
 
 
 def test_crictl_info_and_the_config_toml_it_came_from_mean_the_same(tmp_path) -> None:
-    toml = write(tmp_path, "config.toml", 'version = 2\n[plugins."io.containerd.grpc.v1.cri".registry.mirrors."docker.io"]\n'
-                                          '  endpoint = ["https://mirror.example.com"]\n')
+    toml = write(tmp_path, "config.toml", 'version = 2\n'
+                 '[plugins."io.containerd.grpc.v1.cri".registry.mirrors."docker.io"]\n'
+                 '  endpoint = ["https://mirror.example.com"]\n')
     info = write(tmp_path, "info.json", json.dumps({"config": {"registry": {
         "configPath": "", "mirrors": {"docker.io": {"endpoint": ["https://mirror.example.com"]}}}}}))
     assert cli("diff", toml, info).returncode == 0
