@@ -33,9 +33,10 @@ from translator.formats import ReadOptions
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GOLDEN = os.path.join(ROOT, "golden")
-SOURCES = ("registries.yaml", "config.toml", "certs.d", "crictl-info.json", "daemon.json", "registries.conf")
+SOURCES = ("registries.yaml", "config.toml", "certs.d", "crictl-info.json", "daemon.json", "registries.conf",
+           "registries.conf.d")
 #: read with a source, never a source themselves, never produced
-BESIDE = ("registries.conf.d", "docker-certs.d", "crictl-certs.d", "SOURCE")
+BESIDE = ("docker-certs.d", "crictl-certs.d", "SOURCE")
 TARGETS = {"registries-yaml": "yaml", "cri-v1": "toml", "cri-v2": "toml", "cri-v3": "toml", "certs-d": "txt",
            "docker-daemon": "json", "registries-conf": "conf"}
 DOCKER_CERTS = "/etc/docker/certs.d"
@@ -49,6 +50,8 @@ def cases() -> list[str]:
 
 def source_of(case: str) -> str:
     found = [s for s in SOURCES if os.path.exists(os.path.join(GOLDEN, case, s))]
+    if found == ["registries.conf", "registries.conf.d"]:
+        found = ["registries.conf"]  # its drop-ins are read with it
     if len(found) != 1:
         raise AssertionError(f"golden/{case} must hold exactly one of {', '.join(SOURCES)}, found {found}")
     return found[0]

@@ -180,7 +180,9 @@ def test_docker_refuses_what_dockerd_refuses(tmp_path) -> None:
     problems = check.check_path(path, None, NO_CERTS)
     assert [p.code for p in problems] == ["docker-invalid-mirror"]
     typo = write(tmp_path, "typo/daemon.json", '{"registry-mirror": ["https://m"]}')
-    assert "unknown-key" in [p.code for p in check.check_path(typo, None, NO_CERTS) if p.severity == "error"]
+    assert [p.code for p in check.check_path(typo, None, NO_CERTS)] == ["docker-unknown-directive"]
+    removed = write(tmp_path, "removed/daemon.json", '{"graph": "/data/docker"}')
+    assert "data-root" in cli("show", removed).stderr
 
 
 def test_docker_cidr_is_a_loss_that_names_the_hosts_to_list(tmp_path) -> None:
@@ -268,8 +270,8 @@ def test_registries_conf_order_is_containers_images(tmp_path) -> None:
         "https://registry-1.docker.io/v2/library/alpine/manifests/3"]
     assert urls("registry.k8s.io/pause:3.9", path) == [
         "https://mirror.example.com/v2/google_containers/pause/manifests/3.9"]
-    with pytest.raises(InputError, match="blocked"):
-        urls("a.corp.example/x:1", path)
+    blocked = resolve.resolve("a.corp.example/x:1", formats.read(path))
+    assert blocked.hosts == [] and "blocked" in blocked.source  # every pull is refused
 
 
 def test_registries_conf_drop_ins_replace_by_prefix_in_name_order(tmp_path) -> None:
@@ -289,11 +291,23 @@ def test_registries_conf_drop_ins_replace_by_prefix_in_name_order(tmp_path) -> N
     ('[[registry]]\nprefix = "r.example.com"\n', "location is unset"),
     ('[[registry]]\nlocation = "r.example.com"\n[[registry.mirror]]\nlocation = "m"\npull-from-mirror = "x"\n',
      "unsupported pull-from-mirror"),
-    ("[registries.search]\nregistries = ['r.example.com']\n", "version 2"),
 ])
 def test_registries_conf_refuses_what_containers_image_refuses(tmp_path, text: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
         formats.read(write(tmp_path, "registries.conf", text))
+
+
+def test_registries_conf_version_1_is_read_as_containers_image_converts_it_with_an_error(tmp_path) -> None:
+    path = write(tmp_path, "registries.conf", "[registries.search]\nregistries = ['quay.io']\n"
+                                              "[registries.insecure]\nregistries = ['docker.io']\n")
+    model = formats.read(path)
+    assert [(p.severity, p.code) for p in model.problems] == [("error", "registries-conf-v1")]
+    assert "version 2" in model.problems[0].message and model.short_names.search == ("quay.io",)
+    assert urls("docker.io/library/alpine:3", path) == ["https://registry-1.docker.io/v2/library/alpine/manifests/3",
+                                                        "http://registry-1.docker.io/v2/library/alpine/manifests/3"]
+    write(tmp_path, "registries.conf.d/50-old.conf", "[registries.block]\nregistries = ['quay.io']\n")
+    with pytest.raises(InputError, match="drop-in must be version 2"):
+        formats.read(path)
 
 
 def test_registries_conf_short_names(tmp_path) -> None:

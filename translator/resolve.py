@@ -184,9 +184,8 @@ def resolve_entries(ref: Reference, config: Config, entries: list[Endpoint], ori
             ca=list(entry.ca), client=[list(p) for p in entry.client], header=header, rewrite=rewrite,
             manifest=manifest_url(entry, ref, repository, ns=semantics not in ("docker", "containers")),
             notes=notes))
-    if not entries:
-        raise InputError(f"no host is configured for {ref.registry}" + (" (it is blocked)" if semantics == "containers"
-                                                                          else ""))
+    if not entries and semantics != "containers":
+        raise InputError(f"no host is configured for {ref.registry}")
     return Resolution(image=ref.name, registry=ref.registry, source=origin, hosts=hosts, skipped=skipped)
 
 

@@ -83,7 +83,7 @@ def _entries(ref: Reference, config: Config) -> tuple[list[Endpoint], list[str],
         return [Endpoint(upstream, ALL_CAPABILITIES)], [ref.repository], "no [[registry]]: the registry itself"
     host = config.hosts[best]
     if not host.endpoints:
-        raise InputError(f"{full}: registry {best} is blocked in registries.conf")
+        return [], [], f"[[registry]] prefix {best!r}, which is blocked (or unusable): every pull fails"
     end = ref_matching_prefix(full, best)
     rest = full[end:]
     rest = rest[:len(rest) - len(_object_suffix(ref))] if rest.endswith(_object_suffix(ref)) else rest

@@ -78,21 +78,26 @@ def _detect_json(text: str, name: str) -> str | None:
         return None
     import json
 
-    document = None
-    for candidate in (text, crictl_info._TRAILING_COMMA.sub(r"\1", text)):
-        try:
-            document = json.loads(candidate)
-            break
-        except (ValueError, RecursionError):
-            continue
-    if document is None:
-        return "docker-daemon" if os.path.basename(name) == "daemon.json" else None
+    try:
+        document = json.loads(text)
+    except (ValueError, RecursionError):
+        return _json_by_name(text, name)
     from . import docker_daemon
 
     if crictl_info.looks_like(document):
         return "crictl-info"
     if docker_daemon.looks_like(document) or os.path.basename(name) == "daemon.json":
         return "docker-daemon"
+    return None
+
+
+def _json_by_name(text: str, name: str) -> str | None:
+    """The format of JSON that does not parse, from its name or its first keys, so that the
+    error comes from the right reader (with its line)."""
+    if os.path.basename(name) == "daemon.json" or '"registry-mirrors"' in text or '"insecure-registries"' in text:
+        return "docker-daemon"
+    if '"registry"' in text and ('"configPath"' in text or '"status"' in text):
+        return "crictl-info"
     return None
 
 
@@ -164,7 +169,7 @@ def _yaml_mapping(text: str) -> bool:
 
 def detect(path: str, text: str | None = None) -> str:
     if files.is_dir(path):
-        return "certs-d"
+        return "registries-conf" if _is_drop_in_dir(path) else "certs-d"
     return detect_text(text if text is not None else files.read_text(path), path)
 
 
@@ -214,9 +219,16 @@ def _load_config_path(config_path: str) -> Config:
     return Config(hosts=hosts, notes=tuple(notes), problems=tuple(problems), source_format="certs-d")
 
 
+def _is_drop_in_dir(path: str) -> bool:
+    return os.path.basename(os.path.normpath(path)) == "registries.conf.d"
+
+
 def read(path: str, fmt: str | None = None, options: ReadOptions = ReadOptions()) -> Config:
-    """The model of the configuration at PATH (a file, a certs.d directory, or `-`)."""
+    """The model of the configuration at PATH (a file, a certs.d directory, a registries.conf.d
+    directory, or `-`)."""
     check_format(fmt)
+    if fmt is None and files.is_dir(path) and _is_drop_in_dir(path):
+        fmt = "registries-conf"
     if files.is_dir(path) and fmt != "registries-conf":
         from . import certs_d
 

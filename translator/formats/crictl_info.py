@@ -25,7 +25,6 @@ output in clear; they are masked in every report. Read only: there is no writer.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from .. import files
@@ -109,29 +108,15 @@ def _plain(value: object) -> object:
     return value
 
 
-_TRAILING_COMMA = re.compile(r",(\s*[}\]])")
-
-
-def parse(text: str, name: str, problems: list[Problem] | None = None) -> tuple[dict, tuple[str, ...], str]:
-    """(registry object, its JSON path, the text the lines refer to). Output pasted from a
-    terminal or a document is taken leniently: a `"registry": {…}` fragment, trailing commas."""
+def parse(text: str, name: str) -> tuple[dict, tuple[str, ...], str]:
+    """(registry object, its JSON path, the text the lines refer to). A `"registry": {…}`
+    fragment as blog posts quote it is completed; anything else must be valid JSON."""
     source = text
     if not text.lstrip().startswith(("{", "[")):
         repaired = fragment_text(text)
         if repaired is not None:
             source = repaired
-    try:
-        document = json_in.parse(source, name)
-    except InputError as exc:
-        lenient = _TRAILING_COMMA.sub(r"\1", source)
-        if lenient == source:
-            raise
-        document = json_in.parse(lenient, name)
-        source = lenient
-        if problems is not None:
-            problems.append(Problem("warning", "not-json", f"not valid JSON ({exc.message}); read with its trailing "
-                                    "commas removed", "paste the output of crictl info unchanged", file=name,
-                                    line=exc.line))
+    document = json_in.parse(source, name)
     found = find_registry(document)
     if found is None:
         if isinstance(document, dict) and "config" in document:
@@ -147,7 +132,7 @@ def read(text: str, name: str, *, certs_dir: str | None = None,
          load_tree: Callable[[str], Config] | None = None) -> Config:
     """The model containerd built from the registry settings shown in TEXT."""
     problems: list[Problem] = []
-    registry, path, source = parse(text, name, problems)
+    registry, path, source = parse(text, name)
     lines = {tuple(JSON_TO_TOML.get(p, p) for p in key): line for key, line in json_in.index(source).items()}
     base = tuple(JSON_TO_TOML.get(p, p) for p in path)
     tree: dict = _plain(registry)  # type: ignore[assignment]

@@ -38,6 +38,9 @@ MISSPELLED = {"registry-mirror": "registry-mirrors", "insecure-registry": "insec
               "registry_mirrors": "registry-mirrors", "insecure_registries": "insecure-registries",
               "mirrors": "registry-mirrors", "registryMirrors": "registry-mirrors",
               "insecureRegistries": "insecure-registries"}
+#: daemon.json keys dockerd no longer has (removed in Docker 23.0 unless noted): it refuses to start on them
+REMOVED = {"graph": "data-root", "cluster-store": None, "cluster-store-opts": None, "cluster-advertise": None,
+           "oom-score-adjust": None}  # oom-score-adjust: removed in Docker 25.0
 DEFAULT_RANGES = ("127.0.0.0/8", "::1/128")
 HUB_UPSTREAM = f"https://{ep_rules.DOCKER_HUB_HOST}/v2"
 
@@ -126,10 +129,12 @@ class _Reader:
         document = json_in.parse(self.text, self.name) if self.text.strip() else {}
         if not isinstance(document, dict):
             raise InputError("daemon.json must hold a JSON object", file=self.name, line=1)
-        for key, right in MISSPELLED.items():
+        for key, right in [*MISSPELLED.items(), *REMOVED.items()]:
             if key in document:
-                self.problem("error", "unknown-key", (key,), f"dockerd does not know {key!r} and refuses to start "
-                             "(\"the following directives don't match any configuration option\")", f"use {right!r}")
+                raise self.fail((key,), InputError(
+                    f"dockerd does not know {key!r} and refuses to start (\"the following directives don't match any "
+                    "configuration option\")", fix=f"use {right!r}" if right else "remove it",
+                    code="docker-unknown-directive"))
         mirrors: list[str] = []
         for index, raw in enumerate(self.strings(document, "registry-mirrors")):
             try:

@@ -150,11 +150,7 @@ class _File:
     def parse(self, forced_v2: bool) -> _Parsed:
         tree = toml_out.parse(self.text, self.name)
         if "registries" in tree:
-            where = "a drop-in must be version 2" if forced_v2 else "this tool reads version 2 only"
-            raise InputError("a version 1 registries.conf ([registries.search], [registries.insecure], "
-                             f"[registries.block]): {where}", file=self.name, line=_first_line(self.text, "registries"),
-                             fix="rewrite it as version 2: unqualified-search-registries = [...] and one [[registry]] "
-                                 "table per registry with location, insecure and blocked")
+            return self.version1(tree, forced_v2)
         self.unknown(tree, TOP_KEYS, "", None)
         search = tree.get("unqualified-search-registries")
         if search is not None:
@@ -176,6 +172,35 @@ class _File:
         registries = [self.registry(table, index) for index, table in enumerate(raw)]
         self.conflicts(registries)
         return _Parsed(registries, search, mode, dict(aliases))
+
+    def version1(self, tree: dict, forced_v2: bool) -> _Parsed:
+        """A version 1 file, converted as containers/image 5.x still does (`ConvertToV2`), with an
+        error that names version 2; drop-ins must be version 2 and are refused."""
+        line = _first_line(self.text, "registries")
+        fix = ("rewrite it as version 2: unqualified-search-registries = [...] and one [[registry]] table per "
+               "registry with location, insecure = true or blocked = true")
+        if forced_v2:
+            raise self.fail("a drop-in must be version 2, not version 1 ([registries.search], ...)", line, fix=fix)
+        if any(k in tree for k in TOP_KEYS):
+            raise self.fail("mixing version 1 ([registries.*]) and version 2 keys is not supported", line, fix=fix)
+        self.warn("registries-conf-v1", "a version 1 registries.conf ([registries.search], [registries.insecure], "
+                  "[registries.block]): deprecated, and this tool writes version 2", fix, line, severity="error")
+        sections = tree["registries"] if isinstance(tree["registries"], dict) else {}
+        lists = {}
+        for section in ("search", "insecure", "block"):
+            table = sections.get(section, {})
+            value = table.get("registries", []) if isinstance(table, dict) else []
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise self.fail(f"registries.{section}.registries must be a list of strings", line)
+            lists[section] = value
+        registries: dict[str, _Registry] = {}
+        for section, flag in (("block", "blocked"), ("insecure", "insecure")):
+            for raw in lists[section]:
+                location = self.location(raw, line)
+                entry = registries.setdefault(location, _Registry(location, location, file=self.name, line=line))
+                setattr(entry, flag, True)
+        search = [self.location(s, line) for s in lists["search"]] if "search" in sections else None
+        return _Parsed(list(registries.values()), search, "", {})
 
     def registry(self, table: dict, index: int) -> _Registry:
         line = self.registry_lines[index] if index < len(self.registry_lines) else None
