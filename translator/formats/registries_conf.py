@@ -339,11 +339,10 @@ def build(parsed: _Parsed, name: str, problems: list[Problem], keep_rewrites: bo
                                     "use docker.io", file=registry.file, line=registry.line))
         hub_namespace = prefix.startswith("docker.io/") and "/" not in prefix[len("docker.io/"):]
         if hub_namespace and prefix != "docker.io/library":
-            problems.append(Problem("warning", "hub-prefix-not-normalised", f"prefix {prefix!r}: Docker Hub "
+            problems.append(Problem("info", "hub-prefix-not-normalised", f"prefix {prefix!r}: Docker Hub "
                                     "references are normalised (nginx is docker.io/library/nginx), so this prefix "
                                     "matches only repositories in that namespace", f"did you mean docker.io/library/"
-                                    f"{prefix[len('docker.io/'):]}?", file=registry.file, line=registry.line,
-                                    severity="info"))
+                                    f"{prefix[len('docker.io/'):]}?", file=registry.file, line=registry.line))
         if not is_prefix_name(prefix) and not ep_rules.valid_hostport(prefix):
             raise InputError(f"prefix {prefix!r} is not host[:port], a namespace or *.domain", file=registry.file,
                              line=registry.line, code="registries-conf-rejected")
