@@ -127,6 +127,13 @@ def test_crictl_info_and_the_config_toml_it_came_from_mean_the_same(tmp_path) ->
     assert cli("diff", toml, other).returncode == 1
 
 
+def test_crictl_info_prefers_the_image_config_where_containerd_prints_it(tmp_path) -> None:
+    info = {"config": {"registry": {"configPath": "", "mirrors": {}}},
+            "imageconfig": {"registry": {"configPath": "/etc/containerd/certs.d", "mirrors": None}}}
+    model = formats.read(write(tmp_path, "info.json", json.dumps(info)))
+    assert model.config_path == "/etc/containerd/certs.d"
+
+
 def test_crictl_info_is_read_only(tmp_path) -> None:
     result = cli("convert", write(tmp_path, "r.yaml", "mirrors: {}\n"), "--to", "crictl-info")
     assert result.returncode == 2 and "read only" in result.stderr
@@ -373,3 +380,34 @@ def test_keep_rewrites_folds_an_exact_namespace_mapping(tmp_path) -> None:
     kept = convert.convert(path, convert.ConvertOptions(to="certs-d", keep_rewrites=True))
     assert not any("namespace" in c.reason for c in kept.changes)
     assert '"^library/(.*)" = "official/$1"' in kept.rendered.files["docker.io/hosts.toml"][0]
+
+
+# --- every real file to certs-d and back: each loss has its reason ------------------------------
+
+def _golden_sources() -> list[tuple[str, str]]:
+    from .golden_driver import GOLDEN, cases, source_of
+
+    found = []
+    for case in cases():
+        source = source_of(case)
+        if source in ("daemon.json", "registries.conf", "registries.conf.d") and \
+                not os.path.exists(os.path.join(GOLDEN, case, "error.txt")):
+            found.append((case, "docker-daemon" if source == "daemon.json" else "registries-conf"))
+    return found
+
+
+@pytest.mark.parametrize(("case", "fmt"), _golden_sources())
+def test_real_files_to_certs_d_and_back_explain_every_loss(case: str, fmt: str) -> None:
+    from .golden_driver import GOLDEN, read_options, source_of
+
+    cwd = os.getcwd()
+    os.chdir(os.path.dirname(GOLDEN))
+    try:
+        model = formats.read(os.path.join("golden", case, source_of(case)), None, read_options(case))
+    finally:
+        os.chdir(cwd)
+    there = convert.convert_model(model, convert.ConvertOptions(to="certs-d"))
+    tree = formats.read_back(there.rendered, ReadOptions())
+    back = convert.convert_model(tree, convert.ConvertOptions(to=fmt, docker_certs_dir="/etc/docker/certs.d"))
+    for change in there.changes + back.changes:
+        assert change.reason and change.reason != UNEXPLAINED, change.as_dict()

@@ -15,7 +15,8 @@ camelCase where the TOML ones are snake_case):
 
 Runtimes: containerd 1.5-1.7 (1.4 has no `configPath`). containerd 2.x prints only the runtime
 part of its CRI config, without the image service's `registry`, so its output is refused with
-a pointer to config.toml. Also accepted: the `config` object alone, the `registry` object
+a pointer to config.toml — unless it has the image part as `imageconfig` (containerd#13709),
+which is then what counts. Also accepted: the `config` object alone, the `registry` object
 alone, a CRI `info` map whose `config` is still a JSON string, and a pasted `"registry": {…}`
 fragment (blog posts quote it so). The settings are read by the legacy CRI rules of a
 version 2 config.toml (cri_toml.py); with a `configPath`, the tree it names is read, from
@@ -37,7 +38,7 @@ NAME = "crictl-info"
 JSON_TO_TOML = {"configPath": "config_path", "caFile": "ca_file", "certFile": "cert_file", "keyFile": "key_file",
                 "identityToken": "identitytoken", "insecureSkipVerify": "insecure_skip_verify"}
 REGISTRY_KEYS = ("configPath", "mirrors", "configs", "auths", "headers")
-CRICTL_KEYS = ("status", "config", "cniconfig", "golang", "lastCNILoadStatus", "info")
+CRICTL_KEYS = ("status", "config", "cniconfig", "golang", "lastCNILoadStatus", "info", "imageconfig")
 
 
 def _as_object(value: object) -> object:
@@ -58,7 +59,7 @@ def find_registry(document: object) -> tuple[dict, tuple[str, ...]] | None:
         return document["registry"], ("registry",)
     if any(key in document for key in REGISTRY_KEYS) and not any(k in document for k in CRICTL_KEYS):
         return document, ()
-    for outer in ("config", "info", "status"):
+    for outer in ("imageconfig", "imageConfig", "config", "info", "status"):
         inner = _as_object(document.get(outer))
         if inner is document or not isinstance(inner, dict):
             continue
@@ -120,8 +121,9 @@ def parse(text: str, name: str) -> tuple[dict, tuple[str, ...], str]:
     found = find_registry(document)
     if found is None:
         if isinstance(document, dict) and "config" in document:
-            raise InputError("this crictl info has no config.registry: containerd 2.x prints only the runtime part "
-                             "of its CRI config, and CRI-O none", file=name,
+            raise InputError("this crictl info has no registry settings: containerd 2.x prints only the runtime "
+                             "part of its CRI config (the image part, `imageconfig`, only where containerd#13709 is "
+                             "in), and CRI-O none", file=name,
                              fix="read containerd's config.toml and certs.d tree (or CRI-O's registries.conf) instead")
         raise InputError("no config.registry object: this is not `crictl info` output", file=name,
                          fix="pass the output of `crictl info` (containerd 1.5-1.7), or the right --from")
