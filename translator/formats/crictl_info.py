@@ -31,7 +31,7 @@ from collections.abc import Callable
 from .. import files
 from ..errors import InputError, Problem
 from ..model import Config
-from . import cri_toml, json_in
+from . import json_in
 
 NAME = "crictl-info"
 #: JSON field name -> config.toml key (pkg/cri/config/config.go json tags, containerd 1.5-1.7)
@@ -133,6 +133,8 @@ def parse(text: str, name: str) -> tuple[dict, tuple[str, ...], str]:
 def read(text: str, name: str, *, certs_dir: str | None = None,
          load_tree: Callable[[str], Config] | None = None) -> Config:
     """The model containerd built from the registry settings shown in TEXT."""
+    from . import cri_toml  # its TOML machinery only when there is something to read
+
     problems: list[Problem] = []
     registry, path, source = parse(text, name)
     lines = {tuple(JSON_TO_TOML.get(p, p) for p in key): line for key, line in json_in.index(source).items()}
