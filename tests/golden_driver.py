@@ -122,7 +122,7 @@ def _produce(case: str, case_dir: str, source: str, source_path: str) -> dict[st
             out[f"losses-to-{target}.json"] = report.as_json(conversion.changes)
     # findings that depend on the machine (files present, permissions) are tested in test_check.py
     problems = [p for p in check.check_config(model, source_path) if p.code not in MACHINE_DEPENDENT]
-    out["check.txt"] = report.problems_text(problems) + check.summary(problems)
+    out["check.txt"] = report.problems_text(problems) + report.summary(problems)
     if source == "config.toml":
         plan = migrate.plan(source_path, "/etc/containerd/certs.d")
         if not plan.nothing_to_do:

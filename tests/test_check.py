@@ -92,7 +92,7 @@ PITFALLS = [
     ("relative-cert-path", "error", {"docker.io/hosts.toml": '[host."https://m.example.com"]\n'
                                                              '  client = ["/etc/c.pem", ""]\n'}),
     ("mirror-key-not-a-registry", "warning", f'c.toml\n{V2}.mirrors."my-app"]\n  endpoint = ["https://m.example.com"]\n'),
-    ("missing-cert-file", "warning", 'r.yaml\nconfigs:\n  m.example.com:\n    tls: {ca_file: /nonexistent/ca.pem}\n'),
+    ("missing-cert-file", "error", 'r.yaml\nconfigs:\n  m.example.com:\n    tls: {ca_file: /nonexistent/ca.pem}\n'),
 ]
 
 

@@ -184,10 +184,10 @@ def test_docker_refuses_what_dockerd_refuses(tmp_path) -> None:
     path = write(tmp_path, "daemon.json", '{\n  "registry-mirrors": ["mirror.gcr.io"]\n}\n')
     result = cli("convert", path, "--to", "certs-d")
     assert result.returncode == 2 and "daemon.json:2" in result.stderr and "no scheme" in result.stderr
-    problems = check.check_path(path, None, NO_CERTS)
+    problems = check.check_path(path, None, options=NO_CERTS)
     assert [p.code for p in problems] == ["docker-invalid-mirror"]
     typo = write(tmp_path, "typo/daemon.json", '{"registry-mirror": ["https://m"]}')
-    assert [p.code for p in check.check_path(typo, None, NO_CERTS)] == ["docker-unknown-directive"]
+    assert [p.code for p in check.check_path(typo, None, options=NO_CERTS)] == ["docker-unknown-directive"]
     removed = write(tmp_path, "removed/daemon.json", '{"graph": "/data/docker"}')
     assert "data-root" in cli("show", removed).stderr
 

@@ -125,7 +125,7 @@ def test_containerd_parse_host_file_cases() -> None:
     # a tag needs pull and resolve: the pull-only hosts are not asked
     tagged = resolve("test-default.registry/app:1", config)
     assert "https://mirror.registry/v2" not in urls(tagged)
-    assert any("lack resolve" in s for s in tagged.skipped)
+    assert any("lack resolve" in s.reason for s in tagged.skipped)
 
 
 def test_default_hosts_without_configuration() -> None:

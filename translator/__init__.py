@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["check", "convert", "diff", "read", "resolve"]
+__version__ = "0.2.0"
+
+__all__ = ["__version__", "check", "convert", "diff", "read", "resolve"]
 
 
 def __getattr__(name: str) -> Any:

@@ -67,7 +67,9 @@ def model_problems(config: Config, name: str) -> list[Problem]:
     return problems
 
 
-def file_problems(config: Config, path: str) -> list[Problem]:
+def file_problems(config: Config, path: str, root: str | None = None) -> list[Problem]:
+    """Problems that depend on the node: certificate files that must exist (looked up under ROOT,
+    the node's file system as seen from here, when given) and a password in a file others can read."""
     problems = []
     seen = set()
     for host in config.hosts.values():
@@ -77,10 +79,12 @@ def file_problems(config: Config, path: str) -> list[Problem]:
                 if cert in seen or not os.path.isabs(cert):
                     continue
                 seen.add(cert)
-                if not os.path.exists(cert):
-                    problems.append(Problem("warning", "missing-cert-file",
-                                            f"certificate file {cert} does not exist here; containerd fails every "
-                                            "pull through this host if it is missing on the node too",
+                on_node = os.path.join(root, cert.lstrip("/")) if root else cert
+                if not files.exists(on_node):
+                    where = f" under {root}" if root else " here"
+                    problems.append(Problem("error", "missing-cert-file",
+                                            f"certificate file {cert} does not exist{where}; containerd fails every "
+                                            "pull through this host while it is missing",
                                             "install the file, or fix the path", file=path, key=host.name))
     has_secret = any(a.password or a.auth or a.identitytoken for a in config.auth.values())
     if has_secret and path != "-" and not files.is_dir(path):
@@ -92,8 +96,8 @@ def file_problems(config: Config, path: str) -> list[Problem]:
     return problems
 
 
-def check_config(config: Config, path: str) -> list[Problem]:
-    found = list(config.problems) + model_problems(config, path) + file_problems(config, path)
+def check_config(config: Config, path: str, root: str | None = None) -> list[Problem]:
+    found = list(config.problems) + model_problems(config, path) + file_problems(config, path, root)
     unique: dict[tuple[str, str, str], Problem] = {}
     for problem in found:
         unique.setdefault((problem.code, problem.where, problem.message), problem)
@@ -105,14 +109,15 @@ def _position(problem: Problem) -> tuple[str, int]:
     return problem.file or problem.key or "", problem.line or 0
 
 
-def check_path(path: str, fmt: str | None = None, options: formats.ReadOptions | None = None) -> list[Problem]:
+def check_path(path: str, fmt: str | None = None, root: str | None = None,
+               options: formats.ReadOptions | None = None) -> list[Problem]:
+    """Every problem of the configuration at PATH; a file that cannot be read at all is one problem
+    (its code and line), never an exception."""
     try:
         config = formats.read(path, fmt, options or formats.ReadOptions())
     except InputError as exc:
-        if exc.code == "invalid-input":
-            raise  # not a pitfall: input that cannot be read at all
         return [Problem("error", exc.code, exc.message, exc.fix or "", file=exc.file or path, line=exc.line)]
-    return check_config(config, path)
+    return check_config(config, path, root)
 
 
 def exit_code(problems: list[Problem], strict: bool) -> int:
@@ -121,8 +126,3 @@ def exit_code(problems: list[Problem], strict: bool) -> int:
     if strict and any(p.severity == "warning" for p in problems):
         return 1
     return 0
-
-
-def summary(problems: list[Problem]) -> str:
-    counts = {s: sum(1 for p in problems if p.severity == s) for s in ("error", "warning", "info")}
-    return f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} note(s)\n"

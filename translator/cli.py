@@ -2,21 +2,27 @@
 
 Exit codes (SPEC.md): 0 success; 1 `diff` found a difference or `check` found an error (or a
 warning with --strict); 2 bad usage or invalid input; 3 a loss refused by --strict.
-Heavy modules are imported inside the commands that need them.
+Heavy modules are imported inside the commands that need them. Output goes through
+`translator.console` (secrets masked, colour only on a terminal).
 """
 
 from __future__ import annotations
 
 import functools
 import gc
+import os
 import sys
 from collections.abc import Callable
 from typing import Annotated, Optional, TypeVar
 
 import typer
 
-from . import secrets
+from . import __version__, console
 from .errors import InputError, LossRefused
+
+PROG = "registries-translator"
+COMPLETE_VAR = "_REGISTRIES_TRANSLATOR_COMPLETE"
+SHELLS = ("bash", "zsh", "fish")
 
 app = typer.Typer(
     add_completion=False,
@@ -32,6 +38,11 @@ app = typer.Typer(
 F = TypeVar("F", bound=Callable[..., object])
 FORMAT_HELP = ("registries-yaml, cri-v1, cri-v2, cri-v3, certs-d, crictl-info, docker-daemon or registries-conf "
                "(detected when omitted)")
+
+From = Annotated[Optional[str], typer.Option("--from", help="Source format: " + FORMAT_HELP)]
+NoColor = Annotated[bool, typer.Option("--no-color", help="No colour, even on a terminal (NO_COLOR does the "
+                                       "same).")]
+AsJson = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
 CertsDir = Annotated[Optional[str], typer.Option("--certs-dir", help="crictl-info: where the tree its configPath "
                                                  "names is on this machine.")]
 DockerCertsDir = Annotated[Optional[str], typer.Option("--docker-certs-dir", help="docker-daemon: Docker's "
@@ -44,36 +55,37 @@ def read_options(certs_dir: str | None, docker_certs_dir: str | None) -> object:
     return ReadOptions(certs_dir=certs_dir, docker_certs_dir=docker_certs_dir)
 
 
-def err(text: str) -> None:
-    sys.stderr.write(secrets.redact(text))
-    sys.stderr.flush()
-
-
 def guarded(command: F) -> F:
     """Turn every failure into an `error:` line and the right exit code; never a traceback."""
 
     @functools.wraps(command)
     def wrapper(*args: object, **kwargs: object) -> object:
+        if kwargs.get("no_color"):
+            console.disable()
         try:
             return command(*args, **kwargs)
         except InputError as exc:
-            err(f"error: {exc}\n")
+            console.err(f"error: {exc}\n")
             raise typer.Exit(2) from None
         except LossRefused as exc:
-            err(f"error: {exc}\n")
+            console.err(f"error: {exc}\n")
             raise typer.Exit(3) from None
         except typer.Exit:
             raise
         except KeyboardInterrupt:
             raise typer.Exit(130) from None
         except RecursionError:
-            err("error: the input nests too deeply\n")
+            console.err("error: the input nests too deeply\n")
             raise typer.Exit(2) from None
         except MemoryError:
-            err("error: the input is too large to process\n")
+            console.err("error: the input is too large to process\n")
+            raise typer.Exit(2) from None
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            console.err(f"error: {where}{exc.strerror or exc}\n")
             raise typer.Exit(2) from None
         except Exception as exc:
-            err(f"error: internal error ({type(exc).__name__}: {exc}); please report it\n")
+            console.err(f"error: internal error ({type(exc).__name__}: {exc}); please report it\n")
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
@@ -82,19 +94,67 @@ def guarded(command: F) -> F:
 def warn_problems(problems: object) -> None:
     for problem in problems:  # type: ignore[attr-defined]
         if problem.severity != "info":
-            err(problem.text() + "\n")
+            console.err(problem.text() + "\n")
 
 
-def choice(value: str | None, allowed: tuple[str, ...], option: str) -> None:
+def choose_format(value: Optional[str], as_json: bool, allowed: tuple[str, ...], option: str = "--format") -> str:
+    """The one output format of a command: --format, or its synonym --json; text by default."""
     if value is not None and value not in allowed:
         raise InputError(f"{option} must be one of {', '.join(allowed)}, not {value!r}")
+    if as_json:
+        if value not in (None, "json"):
+            raise InputError(f"--json contradicts {option} {value}")
+        return "json"
+    return value or "text"
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"{PROG} {__version__}\n")
+        raise typer.Exit()
+
+
+def _shell(value: Optional[str]) -> Optional[str]:
+    if value is not None and value not in SHELLS:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(SHELLS)}")
+    return value
+
+
+def _show_completion(value: Optional[str]) -> None:
+    if _shell(value):
+        from typer._completion_shared import get_completion_script
+
+        sys.stdout.write(get_completion_script(prog_name=PROG, complete_var=COMPLETE_VAR, shell=value) + "\n")
+        raise typer.Exit()
+
+
+def _install_completion(value: Optional[str]) -> None:
+    if _shell(value):
+        from typer._completion_shared import install
+
+        shell, path = install(shell=value, prog_name=PROG, complete_var=COMPLETE_VAR)
+        sys.stdout.write(f"{shell} completion installed in {path}; it takes effect in a new shell\n")
+        raise typer.Exit()
 
 
 @app.callback()
 def main_options(
     max_bytes: Annotated[Optional[int], typer.Option("--max-bytes", help="Largest input file to read, in bytes "
-                                                  "(default 4 MiB).")] = None,
+                                                     "(default 4 MiB).")] = None,
+    no_color: NoColor = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+    show_completion: Annotated[Optional[str], typer.Option("--show-completion", metavar="SHELL",
+                                                           callback=_show_completion, is_eager=True,
+                                                           help="Print the completion script for bash, zsh or "
+                                                                "fish.")] = None,
+    install_completion: Annotated[Optional[str], typer.Option("--install-completion", metavar="SHELL",
+                                                              callback=_install_completion, is_eager=True,
+                                                              help="Install completion for bash, zsh or "
+                                                                   "fish.")] = None,
 ) -> None:
+    if no_color:
+        console.disable()
     if max_bytes is not None:
         from . import files
 
@@ -106,33 +166,40 @@ def main_options(
 def convert(
     src: Annotated[str, typer.Argument(help="A file, a certs.d directory, or - for standard input.")],
     to: Annotated[str, typer.Option("--to", help="Target format: " + FORMAT_HELP.split(" (")[0])],
-    from_: Annotated[Optional[str], typer.Option("--from", help="Source format: " + FORMAT_HELP)] = None,
-    output: Annotated[Optional[str], typer.Option("-o", "--output", help="Output file, or directory for certs-d "
-                                               "(default: standard output).")] = None,
+    from_: From = None,
+    output: Annotated[Optional[str], typer.Option("-o", "--output", help="Output file, or directory for "
+                                                  "certs-d (default: standard output).")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 3 and write nothing if anything would be "
                                          "lost.")] = False,
-    report: Annotated[str, typer.Option("--report", help="Loss report on stderr: text, json or "
-                                        "markdown.")] = "text",
+    report: Annotated[Optional[str], typer.Option("--report", help="Loss report on stderr: text, json or "
+                                                  "markdown.")] = None,
+    format_: Annotated[Optional[str], typer.Option("--format", help="Same as --report.")] = None,
     no_default_endpoint: Annotated[bool, typer.Option("--no-default-endpoint", help="k3s's "
                                                       "--disable-default-registry-endpoint.")] = False,
     keep_rewrites: Annotated[bool, typer.Option("--keep-rewrites", help="Write k3s rewrite tables (for "
                                                 "k3s's own containerd).")] = False,
     config_path: Annotated[Optional[str], typer.Option("--config-path", help="config_path to set in "
-                                                    "--cri-config (default: the absolute -o directory).")] = None,
-    cri_config: Annotated[Optional[str], typer.Option("--cri-config", help="containerd config.toml to create or "
-                                                   "update beside a certs-d output (config_path, "
-                                                   "credentials); for a certs-d source, where its "
-                                                   "credentials are read from.")] = None,
+                                                       "--cri-config (default: the absolute -o "
+                                                       "directory).")] = None,
+    cri_config: Annotated[Optional[str], typer.Option("--cri-config", help="containerd config.toml to create "
+                                                      "or update beside a certs-d output (config_path, "
+                                                      "credentials); for a certs-d source, where its "
+                                                      "credentials are read from.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace hosts.toml files this tool did not "
                                         "generate.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be written, replaced or removed, "
+                                          "and write nothing.")] = False,
     certs_dir: CertsDir = None,
     docker_certs_dir: DockerCertsDir = None,
+    no_color: NoColor = False,
 ) -> None:
     """Convert a registry configuration to another format and report what does not survive."""
     from . import convert as conv
     from . import report as rep
 
-    choice(report, ("text", "json", "markdown"), "--report")
+    if report is not None and format_ is not None and report != format_:
+        raise InputError(f"--report {report} contradicts --format {format_}")
+    report = choose_format(report or format_, False, ("text", "json", "markdown"), "--report")
     options = conv.ConvertOptions(to=to, source_format=from_, output=output,
                                   no_default_endpoint=no_default_endpoint, keep_rewrites=keep_rewrites,
                                   config_path=config_path, cri_config=cri_config, certs_dir=certs_dir,
@@ -141,35 +208,52 @@ def convert(
     warn_problems(conversion.source.problems)
     source = f"{src} ({conversion.source.source_format})"
     if report == "json":
-        err(rep.as_json(conversion.changes))
+        console.err(rep.as_json(conversion.changes), kind="plain")
     elif report == "markdown":
-        err(rep.loss_markdown(conversion.changes, source, to))
+        console.err(rep.loss_markdown(conversion.changes, source, to))
     else:
-        err(rep.loss_text(conversion.changes, source, to))
+        console.err(rep.loss_text(conversion.changes, source, to))
     if strict and conversion.changes:
         raise LossRefused(f"--strict: {len(conversion.changes)} change(s) would be lost; nothing was written")
+    if dry_run:
+        console.out(conv.plan_text(conv.plan(conversion, options, force=force)), kind="diff")
+        return
     written = conv.write(conversion, options, force=force)
     if not output:
-        sys.stdout.write(conv.output_text(conversion))
+        console.out_raw(conv.output_text(conversion))
+    verified = conv.verify_written(conversion, options) if written.paths and (output or cri_config) else ""
+    if report == "json":
+        return  # standard error holds the one JSON document
     for path in written.removed:
-        err(f"removed stale generated file {path}\n")
+        console.err(f"removed stale generated file {path}\n")
+    for line in written.notices:
+        console.err(line + "\n")
+    if verified:
+        console.err(verified + "\n")
 
 
 @app.command()
 @guarded
 def show(
     src: Annotated[str, typer.Argument(help="A file, a certs.d directory, or - for standard input.")],
-    from_: Annotated[Optional[str], typer.Option("--from", help="Source format: " + FORMAT_HELP)] = None,
+    from_: From = None,
+    format_: Annotated[Optional[str], typer.Option("--format", help="text (YAML, the default) or json.")] = None,
+    as_json: AsJson = False,
     certs_dir: CertsDir = None,
     docker_certs_dir: DockerCertsDir = None,
+    no_color: NoColor = False,
 ) -> None:
-    """Print the normalized model as YAML: what the reader understood."""
+    """Print the normalized model: what the reader understood (YAML, or JSON with --format json)."""
     from . import formats
     from . import show as show_module
 
+    fmt = choose_format(format_, as_json, ("text", "yaml", "json"))
     config = formats.read(src, from_, read_options(certs_dir, docker_certs_dir))
     warn_problems(config.problems)
-    sys.stdout.write(show_module.render(config))
+    if fmt == "json":
+        console.out(show_module.render_json(config), kind="plain")
+    else:
+        console.out(show_module.render(config), kind="plain")
 
 
 @app.command()
@@ -179,22 +263,27 @@ def diff(
     b: Annotated[str, typer.Argument(help="The configuration after.")],
     from_a: Annotated[Optional[str], typer.Option("--from-a", help="Format of A: " + FORMAT_HELP)] = None,
     from_b: Annotated[Optional[str], typer.Option("--from-b", help="Format of B: " + FORMAT_HELP)] = None,
-    format_: Annotated[str, typer.Option("--format", help="text, json or markdown (a PR comment).")] = "text",
+    format_: Annotated[Optional[str], typer.Option("--format", help="text, json or markdown (a PR "
+                                                   "comment).")] = None,
+    as_json: AsJson = False,
     certs_dir: CertsDir = None,
     docker_certs_dir: DockerCertsDir = None,
+    no_color: NoColor = False,
 ) -> None:
     """Compare what two configurations mean for pulls; exit 1 when they differ."""
     from . import diff as diff_module
 
-    choice(format_, ("text", "json", "markdown"), "--format")
+    fmt = choose_format(format_, as_json, ("text", "json", "markdown"))
+    if a == "-" and b == "-":
+        raise InputError("standard input can be only one side of a diff")
     result = diff_module.diff_paths(a, b, from_a, from_b, read_options(certs_dir, docker_certs_dir))
     warn_problems(result.a.problems + result.b.problems)
-    if format_ == "json":
-        sys.stdout.write(diff_module.render_json(result))
-    elif format_ == "markdown":
-        sys.stdout.write(diff_module.render_markdown(result, a, b))
+    if fmt == "json":
+        console.out(diff_module.render_json(result), kind="plain")
+    elif fmt == "markdown":
+        console.out(diff_module.render_markdown(result, a, b), kind="plain")
     else:
-        sys.stdout.write(diff_module.render_text(result, a, b))
+        console.out(diff_module.render_text(result, a, b))
     if not result.same:
         raise typer.Exit(1)
 
@@ -206,24 +295,32 @@ def resolve(
                                          "host:5000/a/b@sha256:...).")],
     config: Annotated[str, typer.Option("--config", help="The configuration: a file, a certs.d directory, "
                                         "or -.")],
-    from_: Annotated[Optional[str], typer.Option("--from", help="Source format: " + FORMAT_HELP)] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (SPEC.md's shape).")] = False,
+    from_: From = None,
+    format_: Annotated[Optional[str], typer.Option("--format", help="text or json.")] = None,
+    as_json: AsJson = False,
     certs_dir: CertsDir = None,
     docker_certs_dir: DockerCertsDir = None,
+    no_color: NoColor = False,
 ) -> None:
-    """Print, in order, the hosts containerd will try for IMAGE and the URL it requests from each."""
+    """Print, in order, the hosts containerd will try for IMAGE, the URL it requests from each, and why.
+
+    Exit 1 when the runtime cannot use the configuration at all (no pull happens).
+    """
     import json
 
     from . import formats
     from . import resolve as resolve_module
 
+    fmt = choose_format(format_, as_json, ("text", "json"))
     model = formats.read(config, from_, read_options(certs_dir, docker_certs_dir))
     warn_problems(model.problems)
     result = resolve_module.resolve(image, model)
-    if as_json:
-        sys.stdout.write(secrets.redact(json.dumps(result.as_dict(), indent=2, ensure_ascii=False)) + "\n")
+    if fmt == "json":
+        console.out(json.dumps(result.as_dict(), indent=2, ensure_ascii=False) + "\n", kind="plain")
     else:
-        sys.stdout.write(resolve_module.render_text(result))
+        console.out(resolve_module.render_text(result))
+    if result.error:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -232,38 +329,71 @@ def check(
     srcs: Annotated[list[str], typer.Argument(
         metavar="SRC...",
         help="Files, certs.d directories, or - for standard input; several at once for pre-commit hooks.")],
-    from_: Annotated[Optional[str], typer.Option("--from", help="Source format: " + FORMAT_HELP)] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON: {\"problems\": [...]}.")] = False,
+    from_: From = None,
+    format_: Annotated[Optional[str], typer.Option("--format", help="text, json or markdown (a PR "
+                                                   "comment).")] = None,
+    as_json: AsJson = False,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 on warnings too.")] = False,
+    select: Annotated[Optional[list[str]], typer.Option("--select", help="Only these codes "
+                                                        "(comma-separated, repeatable).")] = None,
+    ignore: Annotated[Optional[list[str]], typer.Option("--ignore", help="Not these codes (comma-separated, "
+                                                        "repeatable).")] = None,
+    statistics: Annotated[bool, typer.Option("--statistics", help="Count the problems per code instead of "
+                                             "listing them.")] = False,
+    fix: Annotated[bool, typer.Option("--fix", help="Repair what can be repaired mechanically, in place, with a "
+                                      "FILE.bak backup.")] = False,
+    show_diff: Annotated[bool, typer.Option("--diff", help="With --fix: print the repairs as a unified diff and "
+                                            "change nothing.")] = False,
+    root: Annotated[Optional[str], typer.Option("--root", help="The node's root file system as seen from here, "
+                                                "for checks that depend on the node (certificate files, "
+                                                "modes).")] = None,
     certs_dir: CertsDir = None,
     docker_certs_dir: DockerCertsDir = None,
+    no_color: NoColor = False,
 ) -> None:
-    """Lint a configuration for the known pitfalls (exit 1 on errors, or warnings with --strict).
+    """Lint configurations for the known pitfalls: every problem in every file, like a linter.
 
-    With several sources every one is checked: an unreadable one prints its `error:` line and makes
-    the exit code 2, the others are still reported.
+    Exit 1 when there is an error (or a warning, with --strict), 0 otherwise; 2 for bad usage or a
+    file that does not exist. `# registries-translator: ignore[CODE]` on a line (or above it)
+    silences that place.
     """
-    from . import check as check_module
+    from . import codes, lint
     from . import report as rep
 
-    options = read_options(certs_dir, docker_certs_dir)
-    unreadable = False
-    if len(srcs) == 1:
-        problems = check_module.check_path(srcs[0], from_, options)  # unreadable: `error:` and exit 2 (guarded)
+    fmt = choose_format(format_, as_json, ("text", "json", "markdown"))
+    try:
+        options = lint.LintOptions(fmt=from_, select=frozenset(codes.parse_list(select)),
+                                   ignore=frozenset(codes.parse_list(ignore)), root=root,
+                                   read=read_options(certs_dir, docker_certs_dir))
+    except ValueError as exc:
+        raise InputError(str(exc), fix="see the codes in README.md") from None
+    if show_diff and not fix:
+        raise InputError("--diff shows what --fix would change", fix="pass --fix --diff")
+    result = lint.lint(srcs, options)
+    if fix:
+        from . import fixes
+
+        applied = fixes.fix_all(result.problems, from_, write=not show_diff)
+        if show_diff:
+            console.out(applied.diff, kind="diff")
+            raise typer.Exit(1 if applied.diff else 0)
+        for line in applied.messages:
+            console.err(line + "\n")
+        if applied.changed:
+            result = lint.lint(srcs, options)
+    for missing in result.missing:
+        console.err(f"error: {missing}\n")
+    if fmt == "json":
+        console.out(rep.problems_json(result.problems, lint.statistics(result.problems) if statistics else None),
+                    kind="plain")
+    elif fmt == "markdown":
+        console.out(rep.problems_markdown(result.problems), kind="plain")
+    elif statistics:
+        console.out(rep.statistics_text(lint.statistics(result.problems)))
     else:
-        problems = []
-        for src in srcs:
-            try:
-                problems.extend(check_module.check_path(src, from_, options))
-            except InputError as exc:
-                err(f"error: {exc}\n")
-                unreadable = True
-    if as_json:
-        sys.stdout.write(rep.problems_json(problems))
-    else:
-        sys.stdout.write(rep.problems_text(problems))
-        sys.stdout.write(check_module.summary(problems))
-    code = 2 if unreadable else check_module.exit_code(problems, strict)
+        console.out(rep.problems_text(result.problems))
+        console.out(rep.summary(result.problems))
+    code = result.exit_code(strict)
     if code:
         raise typer.Exit(code)
 
@@ -279,27 +409,31 @@ def migrate(
     no_backup: Annotated[bool, typer.Option("--no-backup", help="Do not keep CONFIG.bak.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace hosts.toml files this tool did not "
                                         "generate.")] = False,
+    no_color: NoColor = False,
 ) -> None:
     """Move legacy registry mirrors to config_path and a certs.d tree, keeping what containerd pulls."""
     from . import migrate as migrate_module
     from . import report as rep
 
+    if write and config == "-":
+        raise InputError("cannot write back to standard input", file="-",
+                         fix="pass the config.toml's path to --write, or drop --write for a dry run")
     plan = migrate_module.plan(config, certs_dir)
     warn_problems(plan.model.problems)
     if plan.nothing_to_do:
-        err(f"nothing to migrate: {config} {plan.nothing_to_do}\n")
+        console.err(f"nothing to migrate: {config} {plan.nothing_to_do}\n")
         return
-    err(rep.loss_text(plan.changes, f"{config} ({plan.fmt})", f"certs-d in {certs_dir}"))
+    console.err(rep.loss_text(plan.changes, f"{config} ({plan.fmt})", f"certs-d in {plan.certs_dir}"))
     if not write:
-        sys.stdout.write(migrate_module.dry_run(plan))
+        console.out(migrate_module.dry_run(plan), kind="diff")
         return
     applied = migrate_module.apply(plan, backup=not no_backup, force=force)
     for path in applied.written:
-        err(f"wrote {path}\n")
+        console.err(f"wrote {path}\n")
     for path in applied.removed:
-        err(f"removed stale generated file {path}\n")
+        console.err(f"removed stale generated file {path}\n")
     if applied.backup:
-        err(f"kept the original as {applied.backup}\n")
+        console.err(f"kept the original as {applied.backup}\n")
 
 
 def main() -> None:
@@ -307,4 +441,8 @@ def main() -> None:
     # more than half of a 10,000-registry conversion at the default thresholds, and find nothing.
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
-    app()
+    if COMPLETE_VAR in os.environ:  # the shell asks for completions: only then load typer's completion
+        from typer.completion import completion_init
+
+        completion_init()
+    app(prog_name=PROG)

@@ -34,6 +34,7 @@ class Plan:
 
 
 def plan(config_file: str, certs_dir: str) -> Plan:
+    certs_dir = os.path.abspath(certs_dir)  # config_path is one absolute directory: containerd's cwd is not ours
     text = files.read_text(config_file)
     tree = cri_toml.parse_toml(text, config_file)
     fmt = cri_toml.detect(tree, config_file)
@@ -72,10 +73,10 @@ def dry_run(p: Plan) -> str:
         if os.path.isfile(target):
             existing = files.read_text(target)
         out.append(_diff(existing, text, "/dev/null" if not existing else target, target))
-    return _mask_diff("".join(out))
+    return mask_diff("".join(out))
 
 
-def _mask_diff(text: str) -> str:
+def mask_diff(text: str) -> str:
     masked = []
     for line in text.splitlines(keepends=True):
         body = line[1:].strip().lower()

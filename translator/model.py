@@ -149,6 +149,8 @@ class Config:
     short_names: ShortNames | None = None
     #: address ranges (CIDR) whose registries are insecure (Docker's `insecure-registries`)
     insecure_ranges: tuple[str, ...] = ()
+    #: why the runtime cannot use this configuration at all ("" when it can): resolve gives no pulls
+    unusable: str = ""
 
     def with_(self, **changes: object) -> Config:
         return replace(self, **changes)  # type: ignore[arg-type]

@@ -8,7 +8,7 @@ when a `/` follows it and it contains `.` or `:` or is `localhost` (SEMANTICS.md
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .errors import InputError
 
@@ -27,6 +27,8 @@ class Reference:
     repository: str
     tag: str = ""
     digest: str = ""
+    #: how the text a user typed became this reference, in words (`resolve` tells them)
+    steps: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def object(self) -> str:
@@ -52,14 +54,20 @@ def parse(text: str) -> Reference:
         if not _DIGEST.match(digest):
             raise InputError(f"image reference {original!r} has an invalid digest",
                              fix="use algorithm:hex, e.g. sha256:…")
+    steps: list[str] = []
     slash = text.find("/")
     first = text[:slash] if slash != -1 else ""
     if slash == -1 or (not any(c in first for c in ".:") and first != "localhost" and first.lower() == first):
         registry, remainder = DOCKER_HUB, text
+        why = ("the name has no '/'" if slash == -1 else
+               f"the first component {first!r} has no '.' or ':' and is not localhost")
+        steps.append(f"{why}, so the registry is Docker Hub: docker.io")
     else:
         registry, remainder = first, text[slash + 1:]
+        steps.append(f"the first component {first!r} is a registry host (it has '.' or ':' or is localhost)")
     if registry == "index.docker.io":
         registry = DOCKER_HUB
+        steps.append("index.docker.io is Docker Hub: docker.io")
     tag = ""
     colon = remainder.rfind(":")
     if colon != -1 and "/" not in remainder[colon:]:
@@ -68,6 +76,7 @@ def parse(text: str) -> Reference:
             raise InputError(f"image reference {original!r} has an invalid tag {tag!r}")
     if registry == DOCKER_HUB and "/" not in remainder:
         remainder = "library/" + remainder
+        steps.append(f"a Docker Hub name without '/' gets the prefix library/: {remainder}")
     if remainder != remainder.lower():
         raise InputError(f"image reference {original!r}: repository name must be lowercase")
     if not _PATH.match(remainder):
@@ -78,6 +87,12 @@ def parse(text: str) -> Reference:
         raise InputError(f"image reference {original!r}: repository name is longer than 255 characters")
     if not tag and not digest:
         tag = "latest"
+        steps.append("no tag and no digest: the tag is latest")
     if digest:
+        if tag:
+            steps.append(f"a tag and a digest: only the digest is used, the tag {tag!r} is ignored")
         tag = ""
-    return Reference(registry=registry, repository=remainder, tag=tag, digest=digest)
+        steps.append("a digest is fetched from hosts with the pull capability (resolve is not needed)")
+    else:
+        steps.append("a tag is resolved only through hosts with both pull and resolve")
+    return Reference(registry=registry, repository=remainder, tag=tag, digest=digest, steps=tuple(steps))

@@ -61,6 +61,39 @@ def problems_text(problems: list[Problem] | tuple[Problem, ...]) -> str:
     return "".join(secrets.redact(p.text()) + "\n" for p in problems)
 
 
-def problems_json(problems: list[Problem] | tuple[Problem, ...]) -> str:
-    document = {"problems": [p.as_dict() for p in problems]}
+def summary(problems: list[Problem] | tuple[Problem, ...]) -> str:
+    counts = {s: sum(1 for p in problems if p.severity == s) for s in ("error", "warning", "info")}
+    return f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} note(s)\n"
+
+
+def problems_json(problems: list[Problem] | tuple[Problem, ...],
+                  statistics: list[tuple[str, str, int]] | None = None) -> str:
+    document: dict[str, object] = {"problems": [p.as_dict() for p in problems]}
+    if statistics is not None:
+        document["statistics"] = [{"code": c, "severity": s, "count": n} for c, s, n in statistics]
     return secrets.redact(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
+
+
+def statistics_text(statistics: list[tuple[str, str, int]]) -> str:
+    """One line per code, most frequent first, as `ruff --statistics` prints them."""
+    if not statistics:
+        return "no problems\n"
+    width = max(len(str(n)) for _c, _s, n in statistics)
+    code_width = max(len(c) for c, _s, _n in statistics)
+    return "".join(f"{n:>{width}}  {c:<{code_width}}  {s}\n" for c, s, n in statistics)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def problems_markdown(problems: list[Problem] | tuple[Problem, ...]) -> str:
+    """The problems as a pull-request comment: a summary line and a table."""
+    if not problems:
+        return "**registries-translator check**: no problems found.\n"
+    head = summary(problems).strip()
+    lines = [f"**registries-translator check**: {head}.", "", "| severity | where | code | problem | fix |",
+             "|---|---|---|---|---|"]
+    for p in problems:
+        lines.append(f"| {p.severity} | `{_cell(p.where)}` | `{p.code}` | {_cell(p.message)} | {_cell(p.fix)} |")
+    return secrets.redact("\n".join(lines)) + "\n"

@@ -32,11 +32,27 @@ class ResolvedHost:
     rewrite: dict[str, str]
     manifest: str
     notes: list[str] = field(default_factory=list)
+    #: the credentials containerd sends to this host (configs.<endpoint host>.auth), secrets masked
+    auth: dict[str, str] | None = None
+    #: where the credentials come from, e.g. `configs."mirror.example.com".auth`
+    auth_key: str = ""
+    #: "mirror", "server" or "upstream": what this host is in the list
+    role: str = "mirror"
 
     def as_dict(self) -> dict[str, object]:
         return {"url": self.url, "capabilities": self.capabilities, "skip_verify": self.skip_verify,
                 "ca": self.ca, "client": self.client, "header": secrets.mask_headers(self.header),
-                "rewrite": self.rewrite, "manifest": self.manifest}
+                "rewrite": self.rewrite, "manifest": self.manifest, "role": self.role,
+                "auth": secrets.mask_auth(self.auth) if self.auth else None, "notes": self.notes}
+
+
+@dataclass
+class Skipped:
+    url: str
+    reason: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"url": self.url, "reason": self.reason}
 
 
 @dataclass
@@ -45,10 +61,21 @@ class Resolution:
     registry: str
     source: str
     hosts: list[ResolvedHost]
-    skipped: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    #: the reference as typed, and how it was normalised
+    typed: str = ""
+    steps: tuple[str, ...] = ()
+    #: why no host is tried at all ("" when some are): the runtime cannot use the configuration
+    error: str = ""
 
     def as_dict(self) -> dict[str, object]:
-        return {"image": self.image, "registry": self.registry, "hosts": [h.as_dict() for h in self.hosts]}
+        data: dict[str, object] = {
+            "image": self.image, "registry": self.registry, "hosts": [h.as_dict() for h in self.hosts],
+            "input": self.typed, "normalized": list(self.steps), "matched": self.source,
+            "skipped": [s.as_dict() for s in self.skipped]}
+        if self.error:
+            data["error"] = self.error
+        return data
 
 
 def semantics_of(config: Config) -> str:
@@ -66,26 +93,44 @@ def semantics_of(config: Config) -> str:
     return "hosts"
 
 
+_SEMANTICS_WORDS = {"docker": "Docker's registry service (daemon.json, classic image store)",
+                    "containers": "containers/image (registries.conf: Podman, CRI-O, Skopeo)",
+                    "hosts": "containerd's hosts.toml rules", "legacy": "containerd's legacy CRI mirrors",
+                    "k3s": "k3s (registries.yaml rendered to hosts.toml)"}
+
+
 def host_list(config: Config, registry: str, semantics: str) -> tuple[list[Endpoint], str]:
-    """The endpoints containerd tries for REGISTRY, and where they came from."""
+    """The endpoints containerd tries for REGISTRY, and in words which entry gave them and why."""
     upstream = ep_rules.legacy_upstream(registry) if semantics == "legacy" else ep_rules.hosts_upstream(registry)
     found = config.hosts.get(registry)
-    origin = f"hosts[{registry!r}]"
-    if found is None:
+    if found is not None:
+        origin = {"hosts": f"the directory for {registry} (hosts.toml)",
+                  "legacy": f"mirrors[{registry!r}] (looked up by exact key)",
+                  "k3s": f"the registries.yaml entry {registry!r}",
+                  "docker": f"daemon.json and the certificate directory for {registry}",
+                  "containers": f"the [[registry]] for {registry}"}[semantics]
+    else:
         found = config.hosts.get(WILDCARD)
-        origin = "hosts['*'] (_default)" if semantics != "legacy" else "mirrors['*']"
+        origin = {"hosts": f"_default: there is no directory for {registry}",
+                  "legacy": f"mirrors['*']: there is no mirrors key {registry!r}",
+                  "k3s": f"the registries.yaml entry '*' (_default): there is no entry {registry!r}"}.get(
+                      semantics, "'*'")
     if found is None and semantics == "docker":
         from .formats.docker_daemon import default_list
 
-        return default_list(registry, config.insecure_ranges), "not in daemon.json: the registry itself"
+        return default_list(registry, config.insecure_ranges), (f"{registry} is not in daemon.json: the registry "
+                                                                "itself (HTTPS, or for an insecure one HTTPS "
+                                                                "without verification, then http)")
     if found is None and semantics == "containers":
         upstream = f"https://{ep_rules.default_host(registry)}/v2"
     if found is None:
         caps = MIRROR_CAPABILITIES if semantics == "legacy" else ALL_CAPABILITIES
-        return [Endpoint(upstream, caps)], "no entry: the registry itself"
+        return [Endpoint(upstream, caps)], (f"nothing configured for {registry} (and no '*' or _default): "
+                                            "the registry itself")
     entries = list(found.endpoints)
     if semantics == "legacy" and found.name == WILDCARD and any(e.hostport == registry for e in entries if e.url):
         entries = [e for e in entries if e.url != IMAGE_UPSTREAM]
+        origin += f"; no upstream is appended, because the list names {registry} itself"
     resolved = []
     for entry in entries:
         if entry.url == IMAGE_UPSTREAM:
@@ -141,31 +186,57 @@ def manifest_url(endpoint: Endpoint, ref: Reference, repository: str, ns: bool =
     return url
 
 
+def _role(index: int, count: int, entry: Endpoint, registry: str, semantics: str) -> str:
+    if index < count - 1:
+        return "mirror"
+    upstreams = (ep_rules.hosts_upstream(registry), ep_rules.legacy_upstream(registry))
+    if entry.url in upstreams:
+        return "upstream"
+    return "server" if semantics != "legacy" else "mirror"
+
+
+def credentials(config: Config, hostport: str) -> tuple[dict[str, str] | None, str]:
+    """The credentials containerd sends to HOSTPORT when the CRI request carries none: the
+    `configs.<endpoint host:port>.auth` of the containerd config (SEMANTICS §2.5, §3.4)."""
+    auth = config.auth.get(hostport)
+    if auth is None:
+        return None, ""
+    fields = {k: v for k, v in auth.as_dict().items() if v}
+    if not fields:
+        return None, ""
+    return fields, f"configs.{hostport!r}.auth"
+
+
 def resolve(image: str, config: Config, semantics: str | None = None) -> Resolution:
     semantics = semantics or semantics_of(config)
+    ref = parse(image)
+    if config.unusable:
+        return Resolution(image=ref.name, registry=ref.registry, source="", hosts=[], typed=image,
+                          steps=ref.steps, error=config.unusable)
     if semantics == "containers":
         from .resolve_containers import resolve as resolve_containers
 
         return resolve_containers(image, config)
-    ref = parse(image)
     entries, origin = host_list(config, ref.registry, semantics)
-    return resolve_entries(ref, config, entries, origin, semantics)
+    return resolve_entries(ref, config, entries, origin, semantics, typed=image)
 
 
 def resolve_entries(ref: Reference, config: Config, entries: list[Endpoint], origin: str, semantics: str,
-                    remainders: list[str] | None = None) -> Resolution:
+                    remainders: list[str] | None = None, typed: str = "") -> Resolution:
     """The hosts of ENTRIES that serve REF, with their manifest URLs (REMAINDERS: the repository
     path each entry asks for, when it is not the reference's own)."""
     needed = {"pull"} if ref.digest else {"pull", "resolve"}
     if semantics == "containers":
         needed = {"pull"} if ref.digest else {"resolve"}
     hosts: list[ResolvedHost] = []
-    skipped: list[str] = []
+    skipped: list[Skipped] = []
     header_global = {k: list(v) for k, v in config.headers.items()}
     for index, entry in enumerate(entries):
         if not needed <= set(entry.capabilities):
-            skipped.append(f"{entry.url}: capabilities {', '.join(entry.capabilities) or 'none'} lack "
-                           f"{' and '.join(sorted(needed - set(entry.capabilities)))}")
+            lacking = " and ".join(sorted(needed - set(entry.capabilities)))
+            skipped.append(Skipped(entry.url, f"capabilities {', '.join(entry.capabilities) or 'none'} lack "
+                                              f"{lacking}" + (": a tag is resolved only through hosts with pull and "
+                                                              "resolve" if not ref.digest else "")))
             continue
         repository = remainders[index] if remainders is not None else ref.repository
         notes = []
@@ -174,23 +245,38 @@ def resolve_entries(ref: Reference, config: Config, entries: list[Endpoint], ori
             repository, note = rewritten(repository, entry.rewrite)
             if note:
                 notes.append(note)
+            elif repository != ref.repository:
+                notes.append(f"rewrite: {ref.repository} -> {repository}")
         header = {k: list(v) for k, v in header_global.items()}
         for name, values in entry.header:
             header.setdefault(name, []).extend(values)
-        if entry.scheme == "http" and entry.has_tls() and semantics == "hosts":
-            notes.append("http:// with TLS settings: containerd 1.7.7+ and 2.x try HTTPS first")
+        if entry.scheme == "http" and entry.has_tls() and semantics != "legacy":
+            notes.append("http:// with TLS settings: containerd 1.7.7+ and 2.x try HTTPS first, then http")
+        if entry.scheme == "http" and entry.has_tls() and semantics == "legacy":
+            notes.append("TLS settings on an http:// endpoint are ignored by legacy CRI")
+        auth, auth_key = credentials(config, entry.hostport)
+        if auth is not None:
+            notes.append(f"credentials from {auth_key}")
         hosts.append(ResolvedHost(
             url=entry.url, capabilities=list(entry.capabilities), skip_verify=bool(entry.skip_verify),
             ca=list(entry.ca), client=[list(p) for p in entry.client], header=header, rewrite=rewrite,
             manifest=manifest_url(entry, ref, repository, ns=semantics not in ("docker", "containers")),
-            notes=notes))
+            notes=notes, auth=auth, auth_key=auth_key, role=_role(index, len(entries), entry, ref.registry, semantics)))
     if not entries and semantics != "containers":
         raise InputError(f"no host is configured for {ref.registry}")
-    return Resolution(image=ref.name, registry=ref.registry, source=origin, hosts=hosts, skipped=skipped)
+    origin += f"; read with {_SEMANTICS_WORDS[semantics]}"
+    return Resolution(image=ref.name, registry=ref.registry, source=origin, hosts=hosts, skipped=skipped,
+                      typed=typed or ref.name, steps=ref.steps)
 
 
 def render_text(result: Resolution) -> str:
-    lines = [f"image:    {result.image}", f"registry: {result.registry} (from {result.source})"]
+    lines = [f"image:    {result.image}" + (f"   (typed: {result.typed})" if result.typed != result.image else "")]
+    lines.extend(f"          - {step}" for step in result.steps)
+    if result.error:
+        lines.append(f"registry: {result.registry}")
+        lines.append(f"error: no pulls: {result.error}")
+        return secrets.redact("\n".join(lines)) + "\n"
+    lines.append(f"registry: {result.registry}, from {result.source}")
     if not result.hosts:
         lines.append("no host can serve this reference:")
     for number, host in enumerate(result.hosts, 1):
@@ -205,8 +291,11 @@ def render_text(result: Resolution) -> str:
             settings.append("header=" + ",".join(host.header))
         if host.rewrite:
             settings.append("rewrite")
-        lines.append(f"{number}. {host.url}  [{'; '.join(settings)}]")
+        if host.auth:
+            settings.append("auth=" + ",".join(sorted(host.auth)))
+        role = {"upstream": " (the upstream)", "server": " (server)"}.get(host.role, "")
+        lines.append(f"{number}. {host.url}{role}  [{'; '.join(settings)}]")
         lines.append(f"   HEAD {host.manifest}")
         lines.extend(f"   note: {note}" for note in host.notes)
-    lines.extend(f"skipped {text}" for text in result.skipped)
+    lines.extend(f"skipped {s.url}: {s.reason}" for s in result.skipped)
     return secrets.redact("\n".join(lines)) + "\n"

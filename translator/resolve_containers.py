@@ -104,7 +104,8 @@ def resolve(image: str, config: Config) -> Resolution:
     for text in refs:
         ref = parse(text)
         entries, remainders, origin = _entries(ref, config)
-        one = resolve_entries(ref, config, entries, f"{origin}{'; ' + how if how else ''}", "containers", remainders)
+        one = resolve_entries(ref, config, entries, f"{origin}{'; ' + how if how else ''}", "containers", remainders,
+                              typed=image)
         if result is None:
             result = one
         else:

@@ -50,3 +50,9 @@ def render(config: Config) -> str:
     text = yaml.dump(model_dict(config), Dumper=dumper, sort_keys=False, default_flow_style=False,
                      allow_unicode=True, width=120)
     return secrets.redact(text)
+
+
+def render_json(config: Config) -> str:
+    import json
+
+    return secrets.redact(json.dumps(model_dict(config), indent=2, ensure_ascii=False)) + "\n"

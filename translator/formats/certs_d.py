@@ -361,6 +361,10 @@ def read(listing: Listing, name: str, *, flavor: str = "vanilla") -> Config:
         problems.extend(parser.problems)
         notes.extend(parser.notes)
         hosts[registry] = Host(name=registry, endpoints=tuple(e for e in endpoints if e is not None))
+    if listing.root and not any(entry.kind == "dir" for entry in listing.entries.values()):
+        problems.append(Problem("warning", "empty-certs-dir", f"no host directory under {name}: containerd finds "
+                                "no hosts.toml here and uses every registry's defaults",
+                                "pass the certs.d directory itself (e.g. /etc/containerd/certs.d)", file=name))
     ordered = dict(sorted(hosts.items(), key=lambda kv: (kv[0] == WILDCARD, kv[0])))
     return Config(hosts=ordered, notes=tuple(notes), problems=tuple(problems), source_format=NAME)
 

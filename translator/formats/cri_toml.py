@@ -340,10 +340,14 @@ class _Reader:
             self.problems.extend(tree_config.problems)
         else:
             hosts = self.legacy_hosts(registry)
+        unusable = ""
+        if registry.config_path and registry.mirrors:
+            unusable = ("mirrors together with config_path: containerd's CRI plugin fails to load, so every CRI pull "
+                        "fails (containerd#12612); run migrate")
         notes, problems = self.notes, self.problems
         return Config(hosts=hosts, auth=registry.auth, headers=registry.headers,
                       config_path=registry.config_path, notes=tuple(notes), problems=tuple(problems),
-                      source_format=self.fmt)
+                      source_format=self.fmt, unusable=unusable)
 
     # -- the legacy host lists ---------------------------------------------------------------
     def endpoint(self, registry: _Registry, raw: str, key: str) -> Endpoint:

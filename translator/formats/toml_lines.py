@@ -153,6 +153,11 @@ def scan(text: str) -> list[Entry]:
     return entries
 
 
+def key_parts(line: str) -> list[str]:
+    """The parts of the key assigned on LINE (`a."b.c" = 1` -> ["a", "b.c"])."""
+    return _parse_key(line.strip())[0]
+
+
 def index(text: str) -> dict[tuple[str, ...], int]:
     """{key path: first line} for every table header and key assignment in TEXT."""
     lines: dict[tuple[str, ...], int] = {}

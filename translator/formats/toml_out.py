@@ -138,4 +138,4 @@ def toml_error(exc: tomllib.TOMLDecodeError, label: str, text: str = "") -> Inpu
     elif "(at end of document)" in message:
         line = max(1, text.count("\n") + (0 if text.endswith("\n") else 1))
         message = message.replace("(at end of document)", "").strip() + " at the end of the file"
-    return InputError(f"invalid TOML: {message}", file=label, line=line)
+    return InputError(f"invalid TOML: {message}", file=label, line=line, code="syntax-error")

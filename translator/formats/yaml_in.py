@@ -63,9 +63,10 @@ def compose(text: str, name: str) -> yaml.Node | None:
         line = mark.line + 1 if mark is not None else None
         problem = exc.problem or exc.context or "invalid YAML"
         raise InputError(f"invalid YAML: {problem}", file=name, line=line,
-                         fix="fix the YAML syntax (quote values that contain ':' or '#')") from None
+                         fix="fix the YAML syntax (quote values that contain ':' or '#')",
+                         code="syntax-error") from None
     except yaml.YAMLError as exc:
-        raise InputError(f"invalid YAML: {type(exc).__name__}", file=name) from None
+        raise InputError(f"invalid YAML: {type(exc).__name__}", file=name, code="syntax-error") from None
     except RecursionError:
         raise InputError("YAML nests too deeply", file=name) from None
 
