@@ -187,7 +187,8 @@ def manifest_url(endpoint: Endpoint, ref: Reference, repository: str, ns: bool =
 
 
 def _role(index: int, count: int, entry: Endpoint, registry: str, semantics: str) -> str:
-    if index < count - 1:
+    own = semantics in ("docker", "containers") and entry.hostport == ep_rules.default_host(registry)
+    if index < count - 1 and not own:  # Docker and containers/image try a registry over https, then http
         return "mirror"
     upstreams = (ep_rules.hosts_upstream(registry), ep_rules.legacy_upstream(registry))
     if entry.url in upstreams:
