@@ -191,7 +191,7 @@ def _role(index: int, count: int, entry: Endpoint, registry: str, semantics: str
     if index < count - 1 and not own:  # Docker and containers/image try a registry over https, then http
         return "mirror"
     upstreams = (ep_rules.hosts_upstream(registry), ep_rules.legacy_upstream(registry))
-    if entry.url in upstreams:
+    if entry.url in upstreams or own:
         return "upstream"
     return "server" if semantics != "legacy" else "mirror"
 
