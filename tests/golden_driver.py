@@ -1,13 +1,18 @@
 """The golden driver: every case under golden/ fans out to every format and every check.
 
-A case directory holds exactly one source (`registries.yaml`, `config.toml` or `certs.d/`),
-an `about.md` saying which rules it covers, an optional `args` line of extra `convert` flags,
-and the expected outputs:
+A case directory holds exactly one source (`registries.yaml`, `config.toml`, `certs.d/`,
+`crictl-info.json`, `daemon.json` or `registries.conf`), an `about.md` saying which rules it
+covers (and, for a real file, a `SOURCE` naming where it comes from), an optional `args` line
+of extra `convert` flags, and the expected outputs. Beside a source may sit what its format
+reads with it: `registries.conf.d/` (drop-ins), `docker-certs.d/` (Docker's certificate
+directory, `--docker-certs-dir`) or `crictl-certs.d/` (the tree a crictl-info `configPath`
+names, `--certs-dir`).
 
 | file                         | what it holds                                            |
 |------------------------------|----------------------------------------------------------|
 | show.yaml                    | the model the reader built (`show`)                      |
 | to-<format>.<ext>            | the source converted to each format                      |
+| to-docker-daemon.certs.txt   | the certificate directory written beside daemon.json     |
 | losses-to-<format>.json      | the loss report of that conversion (absent: lossless)    |
 | check.txt                    | `check` findings                                         |
 | migrate.diff                 | `migrate`'s dry run (config.toml sources with mirrors)   |
@@ -28,8 +33,13 @@ from translator.formats import ReadOptions
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GOLDEN = os.path.join(ROOT, "golden")
-SOURCES = ("registries.yaml", "config.toml", "certs.d")
-TARGETS = {"registries-yaml": "yaml", "cri-v1": "toml", "cri-v2": "toml", "cri-v3": "toml", "certs-d": "txt"}
+SOURCES = ("registries.yaml", "config.toml", "certs.d", "crictl-info.json", "daemon.json", "registries.conf",
+           "registries.conf.d")
+#: read with a source, never a source themselves, never produced
+BESIDE = ("docker-certs.d", "crictl-certs.d", "SOURCE")
+TARGETS = {"registries-yaml": "yaml", "cri-v1": "toml", "cri-v2": "toml", "cri-v3": "toml", "certs-d": "txt",
+           "docker-daemon": "json", "registries-conf": "conf"}
+DOCKER_CERTS = "/etc/docker/certs.d"
 CASE_PLACEHOLDER = "$CASE"
 MACHINE_DEPENDENT = ("missing-cert-file", "plaintext-password-world-readable")
 
@@ -40,6 +50,8 @@ def cases() -> list[str]:
 
 def source_of(case: str) -> str:
     found = [s for s in SOURCES if os.path.exists(os.path.join(GOLDEN, case, s))]
+    if found == ["registries.conf", "registries.conf.d"]:
+        found = ["registries.conf"]  # its drop-ins are read with it
     if len(found) != 1:
         raise AssertionError(f"golden/{case} must hold exactly one of {', '.join(SOURCES)}, found {found}")
     return found[0]
@@ -66,7 +78,19 @@ def options_for(case: str, target: str, source_path: str) -> convert.ConvertOpti
     return convert.ConvertOptions(
         to=target, no_default_endpoint="--no-default-endpoint" in args, keep_rewrites="--keep-rewrites" in args,
         cri_config="config.toml" if "--cri-config" in args and target == "certs-d" else None,
-        config_path="/etc/containerd/certs.d", target=release_of(case))
+        config_path="/etc/containerd/certs.d", docker_certs_dir=DOCKER_CERTS if target == "docker-daemon" else None,
+        target=release_of(case))
+
+
+def read_options(case: str) -> ReadOptions:
+    """How a case's source is read: its flags, and the directories beside it (never this machine's)."""
+    args = args_of(case)
+    case_dir = os.path.join("golden", case)
+    return ReadOptions(no_default_endpoint="--no-default-endpoint" in args, keep_rewrites="--keep-rewrites" in args,
+                       docker_certs_dir=os.path.join(case_dir, "docker-certs.d"),
+                       certs_dir=os.path.join(case_dir, "crictl-certs.d")
+                       if os.path.isdir(os.path.join(GOLDEN, case, "crictl-certs.d")) else None,
+                       target=release_of(case))
 
 
 def _portable(text: str, case_dir: str) -> str:
@@ -88,10 +112,8 @@ def produce(case: str) -> dict[str, str]:
 
 def _produce(case: str, case_dir: str, source: str, source_path: str) -> dict[str, str]:
     out: dict[str, str] = {}
-    args = args_of(case)
-    read_options = ReadOptions(no_default_endpoint="--no-default-endpoint" in args, target=release_of(case))
     try:
-        model = formats.read(source_path, None, read_options)
+        model = formats.read(source_path, None, read_options(case))
     except InputError as exc:
         out["error.txt"] = f"error: {exc}\n"
         return out
@@ -106,6 +128,10 @@ def _produce(case: str, case_dir: str, source: str, source_path: str) -> dict[st
         out[f"to-{target}.{extension}"] = convert.output_text(conversion)
         if conversion.cri_config_text is not None:
             out[f"to-{target}.cri-config.toml"] = conversion.cri_config_text
+        if target == "docker-daemon" and conversion.rendered.files:
+            from translator.formats import certs_d_writer
+
+            out[f"to-{target}.certs.txt"] = certs_d_writer.listing_text(conversion.rendered.files)
         if conversion.changes:
             out[f"losses-to-{target}.json"] = report.as_json(conversion.changes)
     # findings that depend on the machine (files present, permissions) are tested in test_check.py
@@ -150,7 +176,7 @@ def produce_diff(case: str) -> dict[str, str]:
 
 def expected_files(case: str) -> set[str]:
     case_dir = os.path.join(GOLDEN, case)
-    return {n for n in os.listdir(case_dir) if n not in (*SOURCES, "about.md", "args")}
+    return {n for n in os.listdir(case_dir) if n not in (*SOURCES, *BESIDE, "about.md", "args")}
 
 
 def regenerate(selected: list[str]) -> None:

@@ -25,8 +25,8 @@ from .conftest import ROOT
 CORPUS = os.path.join(ROOT, "tests", "realworld")
 FORMATS_READ = set(FORMATS)
 TARGETS = ("registries-yaml", "cri-v2", "cri-v3", "certs-d")
-SECRET_KEYS = re.compile(r"""(?:password|identitytoken|identity_token|"auth"|\bauth)[ \t]*[=:][ \t]*["']?([^"'\s,}]{4,})""",
-                         re.I)
+SECRET_KEYS = re.compile(r"""(?:password|identitytoken|identity_token|"auth"|\bauth)[ \t]*[=:][ \t]*"""
+                         r"""["']?([^"'\s,}]{4,})""", re.I)
 
 
 def cases() -> list[str]:
@@ -45,7 +45,8 @@ def source(case: str) -> tuple[str, list[str]]:
     if "certs.d" in names:
         extra = ["--cri-config", os.path.join(directory, "config.toml")] if "config.toml" in names else []
         return os.path.join(directory, "certs.d"), extra
-    for name in ("registries.yaml", "config.toml", "crictl-info.json", "daemon.json", "registries.conf"):
+    for name in ("registries.yaml", "config.toml", "crictl-info.json", "daemon.json", "registries.conf",
+                 "registries.conf.d"):
         if name in names:
             return os.path.join(directory, name), []
     raise AssertionError(f"no source in {case}")

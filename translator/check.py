@@ -15,7 +15,6 @@ from . import endpoints as ep_rules
 from . import files, formats
 from .errors import InputError, Problem
 from .model import WILDCARD, Config
-from .releases import DEFAULT_TARGET, Target
 
 
 def _contacted(config: Config) -> dict[str, set[str]]:
@@ -111,11 +110,11 @@ def _position(problem: Problem) -> tuple[str, int]:
 
 
 def check_path(path: str, fmt: str | None = None, root: str | None = None,
-               target: Target = DEFAULT_TARGET) -> list[Problem]:
-    """Every problem of the configuration at PATH for TARGET's containerd; a file that cannot be read
-    at all is one problem (its code and line), never an exception."""
+               options: formats.ReadOptions | None = None) -> list[Problem]:
+    """Every problem of the configuration at PATH; a file that cannot be read at all is one problem
+    (its code and line), never an exception."""
     try:
-        config = formats.read(path, fmt, formats.ReadOptions(target=target))
+        config = formats.read(path, fmt, options or formats.ReadOptions())
     except InputError as exc:
         return [Problem("error", exc.code, exc.message, exc.fix or "", file=exc.file or path, line=exc.line)]
     return check_config(config, path, root)

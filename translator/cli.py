@@ -38,7 +38,8 @@ app = typer.Typer(
 )
 
 F = TypeVar("F", bound=Callable[..., object])
-FORMAT_HELP = "registries-yaml, cri-v1, cri-v2, cri-v3 or certs-d (detected when omitted)"
+FORMAT_HELP = ("registries-yaml, cri-v1, cri-v2, cri-v3, certs-d, crictl-info, docker-daemon or registries-conf "
+               "(detected when omitted)")
 
 From = Annotated[Optional[str], typer.Option("--from", help="Source format: " + FORMAT_HELP)]
 NoColor = Annotated[bool, typer.Option("--no-color", help="No colour, even on a terminal (NO_COLOR does the "
@@ -57,6 +58,23 @@ def release_target(text: Optional[str]):
         return releases.target(text)
     except ValueError as exc:
         raise InputError(str(exc), fix="pass a released version such as 1.7.27 or 2.1") from None
+
+
+CertsDir = Annotated[Optional[str], typer.Option("--certs-dir", help="crictl-info: where the tree its configPath "
+                                                 "names is on this machine.")]
+DockerCertsDir = Annotated[Optional[str], typer.Option("--docker-certs-dir", help="docker-daemon: Docker's "
+                                                       "certificate directory (default /etc/docker/certs.d).")]
+
+
+def read_options(certs_dir: Optional[str], docker_certs_dir: Optional[str], containerd: Optional[str] = None,
+                 cri_config: Optional[str] = None):
+    """How to read every source of a command: where the trees beside it are, and which containerd."""
+    from .formats import ReadOptions
+
+    if cri_config == "-":
+        raise InputError("--cri-config cannot be standard input", fix="give the containerd config.toml's path")
+    return ReadOptions(certs_dir=certs_dir, docker_certs_dir=docker_certs_dir, target=release_target(containerd),
+                       cri_config=cri_config)
 
 
 def guarded(command: F) -> F:
@@ -206,6 +224,8 @@ def convert(
                                         "generate.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be written, replaced or removed, "
                                           "and write nothing.")] = False,
+    certs_dir: CertsDir = None,
+    docker_certs_dir: DockerCertsDir = None,
     containerd: Containerd = None,
     no_color: NoColor = False,
 ) -> None:
@@ -218,8 +238,8 @@ def convert(
     report = choose_format(report or format_, False, ("text", "json", "markdown"), "--report")
     options = conv.ConvertOptions(to=to, source_format=from_, output=output,
                                   no_default_endpoint=no_default_endpoint, keep_rewrites=keep_rewrites,
-                                  config_path=config_path, cri_config=cri_config,
-                                  target=release_target(containerd))
+                                  config_path=config_path, cri_config=cri_config, certs_dir=certs_dir,
+                                  docker_certs_dir=docker_certs_dir, target=release_target(containerd))
     conversion = conv.convert(src, options)
     warn_problems(conversion.source.problems)
     source = f"{src} ({conversion.source.source_format})"
@@ -257,6 +277,8 @@ def show(
     as_json: AsJson = False,
     cri_config: Annotated[Optional[str], typer.Option("--cri-config", help="The containerd config.toml whose "
                                                       "credentials and headers go with a certs.d source.")] = None,
+    certs_dir: CertsDir = None,
+    docker_certs_dir: DockerCertsDir = None,
     containerd: Containerd = None,
     no_color: NoColor = False,
 ) -> None:
@@ -265,7 +287,7 @@ def show(
     from . import show as show_module
 
     fmt = choose_format(format_, as_json, ("text", "yaml", "json"))
-    config = formats.read(src, from_, formats.ReadOptions(target=release_target(containerd), cri_config=cri_config))
+    config = formats.read(src, from_, read_options(certs_dir, docker_certs_dir, containerd, cri_config))
     warn_problems(config.problems)
     if fmt == "json":
         console.out(show_module.render_json(config), kind="plain")
@@ -283,6 +305,8 @@ def diff(
     format_: Annotated[Optional[str], typer.Option("--format", help="text, json or markdown (a PR "
                                                    "comment).")] = None,
     as_json: AsJson = False,
+    certs_dir: CertsDir = None,
+    docker_certs_dir: DockerCertsDir = None,
     containerd: Containerd = None,
     no_color: NoColor = False,
 ) -> None:
@@ -292,7 +316,7 @@ def diff(
     fmt = choose_format(format_, as_json, ("text", "json", "markdown"))
     if a == "-" and b == "-":
         raise InputError("standard input can be only one side of a diff")
-    result = diff_module.diff_paths(a, b, from_a, from_b, release_target(containerd))
+    result = diff_module.diff_paths(a, b, from_a, from_b, read_options(certs_dir, docker_certs_dir, containerd))
     warn_problems(result.a.problems + result.b.problems)
     if fmt == "json":
         console.out(diff_module.render_json(result), kind="plain")
@@ -322,6 +346,8 @@ def resolve(
                                        "as containerd does after resolving.")] = False,
     cri_config: Annotated[Optional[str], typer.Option("--cri-config", help="The containerd config.toml whose "
                                                       "credentials and headers go with a certs.d source.")] = None,
+    certs_dir: CertsDir = None,
+    docker_certs_dir: DockerCertsDir = None,
     containerd: Containerd = None,
     no_color: NoColor = False,
 ) -> None:
@@ -335,10 +361,7 @@ def resolve(
     from . import resolve as resolve_module
 
     fmt = choose_format(format_, as_json, ("text", "json"))
-    if cri_config == "-":
-        raise InputError("--cri-config cannot be standard input", fix="give the containerd config.toml's path")
-    model = formats.read(config, from_, formats.ReadOptions(target=release_target(containerd),
-                                                            cri_config=cri_config))
+    model = formats.read(config, from_, read_options(certs_dir, docker_certs_dir, containerd, cri_config))
     warn_problems(model.problems)
     result = resolve_module.resolve(image, model)
     if (probe or blob) and not result.error:
@@ -385,6 +408,8 @@ def check(
     root: Annotated[Optional[str], typer.Option("--root", help="The node's root file system as seen from here, "
                                                 "for checks that depend on the node (certificate files, "
                                                 "modes).")] = None,
+    certs_dir: CertsDir = None,
+    docker_certs_dir: DockerCertsDir = None,
     containerd: Containerd = None,
     upgrade_to: Annotated[Optional[str], typer.Option("--upgrade-to", metavar="VERSION", help="Report every change "
                                                       "in where pulls go, and every new problem, when the node moves "
@@ -404,7 +429,7 @@ def check(
     try:
         options = lint.LintOptions(fmt=from_, select=frozenset(codes.parse_list(select)),
                                    ignore=frozenset(codes.parse_list(ignore)), root=root,
-                                   target=release_target(containerd))
+                                   read=read_options(certs_dir, docker_certs_dir, containerd))
     except ValueError as exc:
         raise InputError(str(exc), fix="see the codes in README.md") from None
     if show_diff and not fix:
@@ -415,7 +440,7 @@ def check(
         if containerd is None:
             raise InputError("--upgrade-to compares two releases", fix="pass the node's current release with "
                                                                        "--containerd, e.g. --containerd 1.7")
-        report = upgrade.upgrade(srcs, from_, options.target, release_target(upgrade_to))
+        report = upgrade.upgrade(srcs, from_, options.read.target, release_target(upgrade_to))
         console.out(upgrade.render(report, fmt), kind="plain" if fmt != "text" else "report")
         raise typer.Exit(report.exit_code)
     result = lint.lint(srcs, options)

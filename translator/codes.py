@@ -75,6 +75,20 @@ CODES: dict[str, tuple[str, str]] = {
     "referrers-capability": ("warning", "the referrers capability makes containerd before 2.2 ignore the file"),
     "rewrite-on-vanilla": ("warning", "rewrite is honoured only by k3s's containerd"),
     "no-default-ignored": ("warning", "--no-default-endpoint does not apply to a registry with a configs entry"),
+    # crictl info, Docker daemon.json, containers-registries.conf
+    "config-path-not-here": ("warning", "the tree crictl info's configPath names is not on this machine"),
+    "docker-invalid-mirror": ("error", "a registry-mirrors entry dockerd refuses: it does not start"),
+    "docker-invalid-insecure": ("error", "an insecure-registries entry dockerd refuses: it does not start"),
+    "docker-unknown-directive": ("error", "a removed or misspelled daemon.json key: dockerd does not start"),
+    "insecure-with-scheme": ("warning", "an insecure-registries entry with http:// or https://, which dockerd strips"),
+    "insecure-docker-hub": ("warning", "Docker Hub in insecure-registries: dockerd ignores it"),
+    "hosts-toml-containerd-store-only": ("info", "only Docker's containerd image store reads hosts.toml"),
+    "registries-conf-rejected": ("error", "a registries.conf containers/image refuses: every pull fails"),
+    "registries-conf-v1": ("error", "a version 1 registries.conf: deprecated; write version 2"),
+    "invalid-location": ("error", "a registries.conf location that is not a host: pulls matching it fail"),
+    "duplicate-prefix": ("warning", "a prefix given twice in one registries.conf: only the first counts"),
+    "hub-prefix-not-normalised": ("info", "a docker.io/<name> prefix matches only that namespace"),
+    "no-unqualified-search": ("info", "no unqualified-search-registries: short names do not resolve"),
 }
 
 #: codes `check --fix` repairs by editing the file

@@ -17,6 +17,7 @@ from . import endpoints as ep_rules
 from .compat import SLOTS
 from .model import (
     ALL_CAPABILITIES,
+    DOCKER_HUB_ONLY,
     IMAGE_UPSTREAM,
     MIRROR_CAPABILITIES,
     WILDCARD,
@@ -24,12 +25,14 @@ from .model import (
     Endpoint,
     Host,
     endpoint_keys,
+    is_prefix_name,
 )
 
 #: what a CRI pull uses; `push` and `referrers` matter to the other clients of hosts.toml (ctr, nerdctl,
 #: Docker's containerd image store) and are compared only where the configuration before has them
 PULL_CAPABILITIES = ("pull", "resolve")
 ALL_KNOWN_CAPABILITIES = ("pull", "resolve", "push", "referrers")
+SECTIONS = ("hosts", "auth", "headers", "short_names", "insecure_ranges")
 
 
 def _upstreams(name: str, config: Config) -> tuple[str, ...]:
@@ -121,7 +124,18 @@ def meaning(config: Config, keep_redundant: bool = False, only: set[str] | None 
         # all-empty credentials are no credentials: containerd sends nothing for them
         "auth": {k: a.as_dict() for k, a in config.auth.items() if any(a.as_dict().values())},
         "headers": {k: list(v) for k, v in config.headers.items()},
+        "short_names": _short_names(config),
+        "insecure_ranges": {r: True for r in config.insecure_ranges},
     }
+
+
+def _short_names(config: Config) -> dict[str, object]:
+    """How short names are qualified, {} for containerd's docker.io-only rule (which a single
+    search registry docker.io without aliases also is, in every mode)."""
+    found = config.short_names
+    if found is None or (found.search == DOCKER_HUB_ONLY.search and not found.aliases):
+        return {}
+    return {"rule": found.as_dict()}
 
 
 @dataclass(frozen=True, **SLOTS)
@@ -180,7 +194,7 @@ def _unequal_parts(before: dict, after: dict) -> list[tuple[tuple[str, ...], obj
     """The (path, before, after) of each registry, credential table or header set that differs,
     so that deepdiff only walks what changed (a fleet differs in a few places, not everywhere)."""
     parts: list[tuple[tuple[str, ...], object, object]] = []
-    for section in ("hosts", "auth", "headers"):
+    for section in SECTIONS:
         old, new = before[section], after[section]
         if old == new:
             continue
@@ -239,7 +253,8 @@ def differences(a: Config, b: Config, keep_redundant: bool = False) -> list[Diff
     """
     names = list(a.hosts) + [n for n in b.hosts if n not in a.hosts]
     changed = {n for n in names if a.hosts.get(n) != b.hosts.get(n)}
-    if not changed and a.auth == b.auth and a.headers == b.headers:
+    if (not changed and a.auth == b.auth and a.headers == b.headers and a.short_names == b.short_names
+            and a.insecure_ranges == b.insecure_ranges):
         return []
     only = None if WILDCARD in changed else changed
     # push and referrers matter where hosts.toml is read: compared when A is such a configuration; legacy
@@ -262,6 +277,9 @@ def differences(a: Config, b: Config, keep_redundant: bool = False) -> list[Diff
         old, new = _lookup(before, parts), _lookup(after, parts)
         if parts[-1] == "order" and _order_explained(old, new):
             continue
+        if parts[0] == "hosts" and len(parts) == 2 and is_prefix_name(parts[1]):
+            found.append(Difference(parts, "added" if _empty(old) else "removed", old, new))
+            continue
         if parts[0] == "hosts" and len(parts) == 2:
             found.extend(_entry_differences(a, b, parts[1], "appeared" if _empty(old) else "disappeared"))
             continue
@@ -271,7 +289,7 @@ def differences(a: Config, b: Config, keep_redundant: bool = False) -> list[Diff
 
 
 def _sort_key(parts: tuple[str, ...], before: dict, after: dict) -> tuple:
-    section_rank = {"hosts": 0, "auth": 1, "headers": 2}.get(parts[0], 3)
+    section_rank = {name: rank for rank, name in enumerate(SECTIONS)}.get(parts[0], len(SECTIONS))
     if parts[0] != "hosts" or len(parts) < 2:
         return (section_rank, parts)
     host = parts[1]

@@ -29,6 +29,10 @@ class ConvertOptions:
     cri_config: str | None = None
     #: the containerd release the output is for (`--containerd`)
     target: Target = DEFAULT_TARGET
+    #: crictl-info source: where its configPath tree is on this machine
+    certs_dir: str | None = None
+    #: docker-daemon: the certificate directory read with a source and written with a target
+    docker_certs_dir: str | None = None
 
 
 @dataclass
@@ -61,13 +65,14 @@ def config_path_for(options: ConvertOptions) -> str:
 
 def convert_model(model: Config, options: ConvertOptions, cri_existing: str | None = None) -> Conversion:
     """Render MODEL as the target format, read it back, and measure what changed."""
-    formats.check_format(options.to)
+    formats.check_target(options.to)
     if options.to == "cri-v3" and not options.target.release.reads_v3_config():
         behaviour = options.target.release.v3_config_behaviour()
         raise InputError(f"containerd {options.target.release} {'refuses' if behaviour == 'refused' else 'never uses'} "
                          "a version 3 config", fix="convert --to cri-v2, which every 1.x and 2.x release reads")
     rendered = formats.render(model, options.to, keep_rewrites=options.keep_rewrites,
-                              no_default_endpoint=options.no_default_endpoint, target=options.target)
+                              no_default_endpoint=options.no_default_endpoint, target=options.target,
+                              existing=cri_existing, with_certificates=options.docker_certs_dir is not None)
     cri_text = None
     if options.to == "certs-d" and options.cri_config:
         from . import cri_config
@@ -84,14 +89,18 @@ def convert_model(model: Config, options: ConvertOptions, cri_existing: str | No
 
 def convert(source: str, options: ConvertOptions) -> Conversion:
     """Convert the configuration at SOURCE as OPTIONS say (SOURCE `-` is read once)."""
-    formats.check_format(options.to)
+    formats.check_target(options.to)
     if options.cri_config == "-":
         raise InputError("--cri-config cannot be standard input: it is a file to read or write",
                          fix="give the containerd config.toml's path")
     beside = options.cri_config if options.to != "certs-d" else None
     model = formats.read(source, options.source_format,
                          ReadOptions(no_default_endpoint=options.no_default_endpoint, cri_config=beside,
-                                     target=options.target))
+                                     target=options.target, certs_dir=options.certs_dir,
+                                     docker_certs_dir=options.docker_certs_dir, keep_rewrites=options.keep_rewrites))
+    if options.to == "docker-daemon":
+        existing = files.read_text(options.output) if options.output and files.exists(options.output) else None
+        return convert_model(model, options, existing)
     existing = None
     fingerprint = files.ABSENT
     if options.to == "certs-d" and options.cri_config and files.exists(options.cri_config):
@@ -141,7 +150,11 @@ def write(conversion: Conversion, options: ConvertOptions, force: bool = False) 
                 tree = batch.tree(options.output, rendered.files, force=force)
                 written.paths.extend(tree.written)
                 written.removed.extend(tree.removed)
-        elif options.output:
+        elif rendered.fmt == "docker-daemon" and rendered.files and options.docker_certs_dir:
+            tree = batch.tree(options.docker_certs_dir, rendered.files, force=force)
+            written.paths.extend(tree.written)
+            written.removed.extend(tree.removed)
+        if rendered.fmt != "certs-d" and options.output:
             outputs.append(batch.file(options.output, rendered.text.encode("utf-8"),
                                       secret=secrets.holds_credentials(conversion.source), backup=True))
         if conversion.cri_config_text is not None and options.cri_config:
@@ -174,7 +187,9 @@ def plan(conversion: Conversion, options: ConvertOptions, force: bool = False) -
     rendered = conversion.rendered
     if rendered.fmt == "certs-d" and options.output:
         result.tree = files.plan_tree(options.output, rendered.files, force=force)
-    elif options.output:
+    elif rendered.fmt == "docker-daemon" and rendered.files and options.docker_certs_dir:
+        result.tree = files.plan_tree(options.docker_certs_dir, rendered.files, force=force)
+    if rendered.fmt != "certs-d" and options.output:
         if not files.exists(options.output):
             result.single = (options.output, "create")
         else:
@@ -222,6 +237,19 @@ def plan_text(p: Plan) -> str:
     return out + "nothing was written (--dry-run)\n"
 
 
+def _docker_on_disk(conversion: Conversion, options: ConvertOptions) -> Config:
+    """daemon.json as written, with the certificate files this conversion wrote (and no others:
+    what else the directory holds is the node's, not the conversion's)."""
+    from .formats import docker_daemon
+
+    written = {}
+    if options.docker_certs_dir:
+        written = {rel: files.read_text(os.path.join(options.docker_certs_dir, rel))
+                   for rel in conversion.rendered.files}
+    text = files.read_text(options.output) if options.output else conversion.rendered.text
+    return docker_daemon.read(text, options.output or "-", certs=files.listing_from_files(written))
+
+
 def verify_written(conversion: Conversion, options: ConvertOptions) -> str:
     """Read what was written back from the disk, compare it with what the conversion computed,
     and say so in one line."""
@@ -234,8 +262,11 @@ def verify_written(conversion: Conversion, options: ConvertOptions) -> str:
         return f"wrote {options.cri_config}"
     if not os.path.isdir(target) and not os.path.isfile(target):
         return f"wrote {target}"  # a device such as /dev/stdout: written in place, nothing to read back
-    on_disk = formats.read(target, conversion.rendered.fmt if conversion.rendered.fmt != "certs-d" else "certs-d",
-                           read_options)
+    if conversion.rendered.fmt == "docker-daemon":
+        on_disk = _docker_on_disk(conversion, options)
+    else:
+        on_disk = formats.read(target, conversion.rendered.fmt if conversion.rendered.fmt != "certs-d" else "certs-d",
+                               read_options)
     expected = formats.read_back(conversion.rendered, read_options, conversion.cri_config_text)
     if conversion.rendered.fmt == "certs-d":  # hand-written directories kept in the tree are not ours to check
         from .endpoints import name_for_directory

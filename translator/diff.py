@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from . import compare, formats, secrets
 from .compare import Difference
 from .model import WILDCARD, Change, Config, endpoint_keys
-from .releases import DEFAULT_TARGET, Target
 
 FIELD_WORDS = {
     "ca": "CA certificates", "client": "client certificate", "skip_verify": "skip_verify",
@@ -53,6 +52,10 @@ def describe(d: Difference, a: Config, b: Config) -> str:
         return f"credentials for {key}: {d.parts[2]} {d.kind}"
     if d.section == "headers":
         return f"global header {d.parts[1]} {d.kind}"
+    if d.section == "short_names":
+        return f"short-name {d.parts[1] if len(d.parts) > 1 else 'qualification'} {d.kind}"
+    if d.section == "insecure_ranges":
+        return f"insecure address range {d.parts[1] if len(d.parts) > 1 else ''} {d.kind}"
     host = d.host or ""
     if len(d.parts) == 2:
         return f"registry {host} {'now configured' if d.kind == 'added' else 'no longer configured'}"
@@ -80,8 +83,8 @@ def compare_configs(a: Config, b: Config) -> DiffResult:
 
 
 def diff_paths(path_a: str, path_b: str, fmt_a: str | None = None, fmt_b: str | None = None,
-               target: Target = DEFAULT_TARGET) -> DiffResult:
-    options = formats.ReadOptions(target=target)
+               options: formats.ReadOptions | None = None) -> DiffResult:
+    options = options or formats.ReadOptions()
     return compare_configs(formats.read(path_a, fmt_a, options), formats.read(path_b, fmt_b, options))
 
 
@@ -95,6 +98,10 @@ def _group(changes: list[Change]) -> dict[str, list[Change]]:
             groups.setdefault(f"registry {name}", []).append(change)
         elif change.path.startswith("auth"):
             groups.setdefault("credentials", []).append(change)
+        elif change.path.startswith("short_names"):
+            groups.setdefault("short names", []).append(change)
+        elif change.path.startswith("insecure_ranges"):
+            groups.setdefault("insecure address ranges", []).append(change)
         else:
             groups.setdefault("global headers", []).append(change)
     return groups

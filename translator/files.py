@@ -223,6 +223,17 @@ def exists(path: str) -> bool:
     return os.path.lexists(path)
 
 
+def files_in(directory: str, suffix: str) -> list[str]:
+    """The regular files of DIRECTORY whose names end in SUFFIX, in name order (drop-in
+    directories such as registries.conf.d); [] when there is no such directory."""
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return []
+    return [os.path.join(directory, n) for n in names
+            if n.endswith(suffix) and os.path.isfile(os.path.join(directory, n))]
+
+
 def file_mode(path: str) -> int | None:
     try:
         return stat.S_IMODE(os.stat(path).st_mode)

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field, replace
 
 from . import check, files
 from .errors import InputError, Problem
-from .releases import DEFAULT_TARGET, Target
 
 #: problems whose truth depends on the node's file system, not on the configuration
 NODE_CODES = frozenset({"missing-cert-file", "plaintext-password-world-readable"})
@@ -34,8 +33,8 @@ class LintOptions:
     ignore: frozenset[str] = frozenset()
     #: the node's root file system as seen from here, for checks that depend on the node
     root: str | None = None
-    #: the containerd release to judge for (`--containerd`)
-    target: Target = DEFAULT_TARGET
+    #: how sources are read (formats.ReadOptions: --certs-dir, --docker-certs-dir)
+    read: object = None
 
 
 @dataclass
@@ -117,7 +116,7 @@ def lint(paths: list[str], options: LintOptions = LintOptions()) -> LintResult:
         if path != "-" and not files.exists(path):
             result.missing.append(InputError("no such file or directory", file=path))
             continue
-        found = check.check_path(path, options.fmt, root=options.root, target=options.target)
+        found = check.check_path(path, options.fmt, root=options.root, options=options.read)  # type: ignore[arg-type]
         unreadable = [p for p in found if p.code in ("unreadable", "no-such-file")]
         if unreadable:  # what cannot be read at all is not a finding about a configuration: exit 2
             result.missing.extend(InputError(p.message, file=p.file, fix=p.fix or None) for p in unreadable)

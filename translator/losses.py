@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from . import endpoints as ep_rules
 from .compare import Difference, effective_list
-from .model import WILDCARD, Change, Config, endpoint_keys
+from .model import WILDCARD, Change, Config, endpoint_keys, is_prefix_name
 
 UNEXPLAINED = "unexplained change (a bug in registries-translator: please report it)"
 
@@ -242,6 +242,95 @@ def tls_dropped(diff: Difference, ctx: Context) -> bool:
     return diff.field in TLS_FIELDS and (ctx.target == "cri-v3" or not ctx.after.release.legacy_tls())
 
 
+# --- what only registries-conf and docker-daemon say ----------------------------------------------
+
+def namespace_entry(diff: Difference, ctx: Context) -> bool:
+    return diff.host is not None and is_prefix_name(diff.host) and not diff.host.startswith("*.")
+
+
+def domain_wildcard(diff: Difference, ctx: Context) -> bool:
+    return diff.host is not None and diff.host.startswith("*.")
+
+
+def blocked(diff: Difference, ctx: Context) -> bool:
+    host = ctx.before.hosts.get(diff.host or "")
+    return host is not None and not host.endpoints
+
+
+def short_names(diff: Difference, ctx: Context) -> bool:
+    return diff.section == "short_names"
+
+
+def insecure_ranges(diff: Difference, ctx: Context) -> bool:
+    return diff.section == "insecure_ranges"
+
+
+def ranges_reason(diff: Difference, ctx: Context) -> str:
+    from .formats.docker_daemon import in_ranges
+
+    network = diff.parts[1] if len(diff.parts) > 1 else ""
+    named = sorted({h for h in [*ctx.before.hosts, *(e.hostport for x in ctx.before.hosts.values()
+                                                      for e in x.endpoints if e.url)]
+                    if h and not is_prefix_name(h) and in_ranges(h, (network,))})
+    listed = ", ".join(named) if named else "none is named in this configuration"
+    return (f"{ctx.target} has no address ranges: Docker treats every registry whose address is in {network} as "
+            f"insecure; list each such registry host on its own ({listed})")
+
+
+def wildcard_entry(diff: Difference, ctx: Context) -> bool:
+    return diff.host == WILDCARD
+
+
+def insecure_counterpart(diff: Difference, ctx: Context) -> bool:
+    """An https (without verification) or plain http entry added or removed beside the same
+    location in the other scheme: what `insecure` / insecure-registries make the runtime try."""
+    if diff.field is not None or diff.endpoint is None or diff.host is None:
+        return False
+    url = _endpoint_url(diff)
+    scheme, _, rest = url.partition("://")
+    other = ("http" if scheme == "https" else "https") + "://" + rest
+    side = ctx.before if diff.kind == "added" else ctx.after
+    return scheme in ("http", "https") and other in _order(side, diff.host)
+
+
+def docker_insecure(diff: Difference, ctx: Context) -> bool:
+    """A registry that is now an insecure-registries entry: HTTPS without verification, then http."""
+    if diff.host is None or diff.host not in ctx.after.hosts:
+        return False
+    return any(e.skip_verify or e.scheme == "http" for e in ctx.after.hosts[diff.host].endpoints)
+
+
+def docker_path(diff: Difference, ctx: Context) -> bool:
+    """A mirror whose path does not end in /v2: Docker appends /v2 after a mirror's path."""
+    if diff.field is not None or diff.endpoint is None or diff.kind != "removed":
+        return False
+    return not _endpoint_url(diff).endswith("/v2")
+
+
+def pulls_only_some(diff: Difference, ctx: Context) -> bool:
+    """A mirror for digests only or tags only, which the target cannot say."""
+    if diff.field is not None or diff.endpoint is None or diff.kind != "removed" or not isinstance(diff.before, dict):
+        return False
+    caps = set(diff.before.get("capabilities", ()))
+    return not {"pull", "resolve"} <= caps
+
+
+def hub_only(diff: Difference, ctx: Context) -> bool:
+    return diff.host not in (None, ep_rules.DOCKER_HUB)
+
+
+def not_under_v2(diff: Difference, ctx: Context) -> bool:
+    if diff.field is not None or diff.endpoint is None or diff.kind != "removed":
+        return False
+    url = _endpoint_url(diff)
+    path = url.split("://", 1)[-1].partition("/")[2]
+    return not (path == "v2" or path.startswith("v2/") or (ctx.target == "docker-daemon" and path.endswith("v2")))
+
+
+def implied_docker_host(diff: Difference, ctx: Context) -> bool:
+    return diff.entry == "appeared"
+
+
 # --- reasons ---------------------------------------------------------------------------------
 
 R_REWRITE = "vanilla containerd has no rewrite; use --keep-rewrites for k3s's containerd"
@@ -282,6 +371,44 @@ R_DOCKER_IO_HOST = "k3s turns the host docker.io into registry-1.docker.io in ev
 R_REPEATED = "k3s skips an endpoint that repeats another one, so a URL is tried once"
 R_DEFAULT_FOLDED = "k3s folds a last endpoint equal to the default into the server, so it is tried once, not twice"
 
+R_NAMESPACE = ("containerd looks entries up by registry host: a namespace prefix cannot be said (with --keep-rewrites "
+               "an exact one becomes a k3s rewrite)")
+R_DOMAIN_WILDCARD = "containerd has no *.domain entries: list each registry host (or use _default for all of them)"
+R_BLOCKED = "containerd cannot refuse a registry: without an entry it pulls from the registry itself"
+R_SHORT_NAMES = "containerd, Docker and k3s qualify short names with docker.io only (no search list, no aliases)"
+R_TAG_ONLY_TARGET = "registries.conf mirrors are for tags and digests, digests only or tags only"
+R_DOCKER_PREFIX = "Docker configures registries by host only: a namespace or *.domain prefix cannot be said"
+R_DOCKER_BLOCKED = "Docker cannot refuse a registry"
+R_DOCKER_HUB_ONLY = "daemon.json has mirrors for Docker Hub only (registry-mirrors); other registries cannot have any"
+R_DOCKER_NO_WILDCARD = "Docker has no catch-all mirror (_default / \"*\")"
+R_DOCKER_FALLBACK = "Docker always falls back to Docker Hub after its registry-mirrors"
+R_DOCKER_PATH = "Docker requests a mirror under <its path>/v2: a path after /v2, or none at all, cannot be said"
+R_DOCKER_INSECURE = ("insecure-registries is all Docker has: it tries HTTPS without verification, then plain http, "
+                     "for every use of that host")
+R_DOCKER_IMPLIED = ("Docker's certificate directory and insecure-registries are per host: they also apply to direct "
+                    "pulls from this host")
+R_DOCKER_TLS = "Docker reads certificates from its certificate directory: pass --docker-certs-dir to write it"
+R_DOCKER_AUTH = "daemon.json holds no credentials (docker login keeps them in ~/.docker/config.json)"
+R_DOCKER_HEADERS = "daemon.json has no registry headers"
+R_DOCKER_REWRITE = "Docker has no rewrite"
+R_DOCKER_CAPS = "Docker mirrors serve pulls of tags and digests alike (no digest-only or tag-only mirrors)"
+R_DOCKER_DIAL = "daemon.json has no dial timeout"
+R_RC_TLS = ("registries.conf holds no certificate paths: containers/image reads them from "
+            "/etc/containers/certs.d/<host>/")
+R_RC_INSECURE = ("registries.conf says only insecure = true: HTTPS without verification, then plain http, for that "
+                 "location")
+R_RC_NO_CATCHALL = "registries.conf has no catch-all entry: list each registry"
+R_RC_PATH = "containers/image requests every location under /v2"
+R_RC_AUTH = "registries.conf holds no credentials (containers-auth.json does)"
+R_RC_HEADERS = "registries.conf has no headers"
+R_RC_REWRITE = "registries.conf has no rewrite; a namespace prefix maps one namespace"
+R_RC_DIAL = "registries.conf has no dial timeout"
+R_RC_CAPS = "a registries.conf location serves tags and digests; mirrors tags and digests, digests only or tags only"
+R_RC_HUB_HOST = "containers/image reaches the host docker.io at registry-1.docker.io"
+R_RC_FALLBACK = ("containers/image always ends with the registry's location; where none could be written it pulls "
+                 "from the registry itself")
+R_RC_IMPLIED = "registries.conf lists registries by prefix; this entry is what containers/image does by default"
+
 _COMMON_OUTSIDE_HOSTS: list[tuple[Matcher, str]] = [
     (header, R_HEADER),
     (dial_timeout, R_DIAL),
@@ -291,13 +418,66 @@ _COMMON_OUTSIDE_HOSTS: list[tuple[Matcher, str]] = [
     (tls_disagrees, R_TLS_DISAGREE),
 ]
 
-CANNOT_HOLD: dict[str, list[tuple[Matcher, str]]] = {
+#: what only registries-conf and docker-daemon say, for every containerd format
+_CONTAINERS_ONLY: list[tuple[Matcher, object]] = [
+    (namespace_entry, R_NAMESPACE),
+    (domain_wildcard, R_DOMAIN_WILDCARD),
+    (blocked, R_BLOCKED),
+    (short_names, R_SHORT_NAMES),
+    (insecure_ranges, ranges_reason),
+]
+
+CANNOT_HOLD: dict[str, list[tuple[Matcher, object]]] = {
+    "docker-daemon": [
+        (order_follows, R_ORDER_FOLLOWS),
+        (namespace_entry, R_DOCKER_PREFIX),
+        (domain_wildcard, R_DOCKER_PREFIX),
+        (blocked, R_DOCKER_BLOCKED),
+        (short_names, R_SHORT_NAMES),
+        (credentials, R_DOCKER_AUTH),
+        (global_headers, R_DOCKER_HEADERS),
+        (wildcard_entry, R_DOCKER_NO_WILDCARD),
+        (rewrite, R_DOCKER_REWRITE),
+        (header, R_DOCKER_HEADERS),
+        (dial_timeout, R_DOCKER_DIAL),
+        (capabilities, R_DOCKER_CAPS),
+        (implied_docker_host, R_DOCKER_IMPLIED),
+        (tls, R_DOCKER_TLS),
+        (insecure_counterpart, R_DOCKER_INSECURE),
+        (docker_insecure, R_DOCKER_INSECURE),
+        (hub_only, R_DOCKER_HUB_ONLY),
+        (pulls_only_some, R_DOCKER_CAPS),
+        (docker_path, R_DOCKER_PATH),
+        (fallback, R_DOCKER_FALLBACK),
+        (last_entry_lost, R_DOCKER_FALLBACK),
+    ],
+    "registries-conf": [
+        (order_follows, R_ORDER_FOLLOWS),
+        (credentials, R_RC_AUTH),
+        (global_headers, R_RC_HEADERS),
+        (insecure_ranges, ranges_reason),
+        (wildcard_entry, R_RC_NO_CATCHALL),
+        (rewrite, R_RC_REWRITE),
+        (header, R_RC_HEADERS),
+        (dial_timeout, R_RC_DIAL),
+        (capabilities, R_RC_CAPS),
+        (skip_verify_false, R_RC_INSECURE),
+        (tls_on_http, R_RC_INSECURE),
+        (tls, R_RC_TLS),
+        (insecure_counterpart, R_RC_INSECURE),
+        (not_under_v2, R_RC_PATH),
+        (pulls_only_some, R_RC_CAPS),
+        (docker_io_host, R_RC_HUB_HOST),
+        (fallback, R_RC_FALLBACK),
+        (implied_host, R_RC_IMPLIED),
+    ],
     "certs-d": [
         (inert_tls, R_INERT_TLS),
         (referrers_dropped, R_REFERRERS),
         (dial_timeout, R_DIAL_RELEASE),
         (default_dir, R_DEFAULT_DIR),
         (order_follows, R_ORDER_FOLLOWS),
+        *_CONTAINERS_ONLY,
         (rewrite, R_REWRITE),
         (credentials, R_CREDENTIALS),
         (global_headers, R_GLOBAL_HEADERS_CERTS),
@@ -306,6 +486,7 @@ CANNOT_HOLD: dict[str, list[tuple[Matcher, str]]] = {
     "registries-yaml": [
         (order_follows, R_ORDER_FOLLOWS),
         (inert_tls, R_INERT_TLS),
+        *_CONTAINERS_ONLY,
         (rewrite_on_default, R_REWRITE_DEFAULT),
         (rewrite, R_REWRITE_SHARED),
         (docker_io_host, R_DOCKER_IO_HOST),
@@ -323,6 +504,7 @@ CANNOT_HOLD: dict[str, list[tuple[Matcher, str]]] = {
     ],
     "cri": [
         (order_follows, R_ORDER_FOLLOWS),
+        *_CONTAINERS_ONLY,
         (rewrite, R_REWRITE),
         (fallback, R_FALLBACK_CRI),
         (tls_dropped, R_V3_TLS),
@@ -337,14 +519,14 @@ CANNOT_HOLD: dict[str, list[tuple[Matcher, str]]] = {
 }
 
 
-def table_for(target: str) -> list[tuple[Matcher, str]]:
+def table_for(target: str) -> list[tuple[Matcher, object]]:
     return CANNOT_HOLD["cri" if target.startswith("cri-") else target]
 
 
 def explain(diff: Difference, ctx: Context) -> str:
     for matcher, reason in table_for(ctx.target):
         if matcher(diff, ctx):
-            return reason
+            return reason(diff, ctx) if callable(reason) else str(reason)
     return UNEXPLAINED
 
 

@@ -114,6 +114,24 @@ class Change:
                 "reason": self.reason}
 
 
+@dataclass(frozen=True, **SLOTS)
+class ShortNames:
+    """How a short name (`alpine`) becomes a full reference: containers-registries.conf's
+    `unqualified-search-registries`, `short-name-mode` and `[aliases]`. containerd always
+    qualifies with docker.io, which is `ShortNames(search=("docker.io",))`."""
+
+    search: tuple[str, ...] = ()
+    mode: str = ""
+    aliases: tuple[tuple[str, str], ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        return {"search": list(self.search), "mode": self.mode, "aliases": dict(self.aliases)}
+
+
+#: containerd's (and Docker's) only way of qualifying a short name
+DOCKER_HUB_ONLY = ShortNames(search=("docker.io",))
+
+
 @dataclass(frozen=True)
 class Config:
     """A whole registry configuration, whatever format it came from."""
@@ -128,6 +146,10 @@ class Config:
     problems: tuple[Problem, ...] = ()
     #: the format the model was read from
     source_format: str = ""
+    #: how short names are qualified; None: docker.io only (containerd, Docker, k3s)
+    short_names: ShortNames | None = None
+    #: address ranges (CIDR) whose registries are insecure (Docker's `insecure-registries`)
+    insecure_ranges: tuple[str, ...] = ()
     #: why the runtime cannot use this configuration at all ("" when it can): resolve gives no pulls
     unusable: str = ""
     #: registries every pull from which fails, and why (a legacy endpoint that is not a URL, ...)
@@ -165,6 +187,15 @@ def endpoint_keys(endpoints: tuple[Endpoint, ...] | list[Endpoint]) -> list[str]
     return keys
 
 
+def is_prefix_name(name: str) -> bool:
+    """True for an entry keyed by more or less than a registry host: a namespace
+    (`docker.io/library`) or a domain wildcard (`*.example.com`), which only
+    containers-registries.conf can hold (containerd looks entries up by registry host)."""
+    return "/" in name or name.startswith("*.")
+
+
 def sorted_hosts(config: Config) -> list[tuple[str, Host]]:
-    """Registries in a stable order for writers: by name, `*` last."""
-    return sorted(config.hosts.items(), key=lambda item: (item[0] == WILDCARD, item[0]))
+    """Registries in a stable order for writers: by name, `*` last; entries keyed by a
+    namespace or a domain wildcard are left out (only registries-conf writes them)."""
+    return sorted(((k, v) for k, v in config.hosts.items() if not is_prefix_name(k)),
+                  key=lambda item: (item[0] == WILDCARD, item[0]))

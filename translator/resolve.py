@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from . import endpoints as ep_rules
 from . import gourl, secrets
 from .errors import InputError
-from .model import IMAGE_UPSTREAM, WILDCARD, Config, Endpoint
+from .model import ALL_CAPABILITIES, IMAGE_UPSTREAM, WILDCARD, Config, Endpoint
 from .reference import Reference, parse
 
 
@@ -83,16 +83,25 @@ class Resolution:
 
 
 def semantics_of(config: Config) -> str:
+    """Whose rules turn the model into requests: k3s, legacy CRI, hosts.toml, Docker's registry
+    service (docker-daemon) or containers/image (registries-conf)."""
     if config.semantics:
         return config.semantics
-    if config.source_format == "registries-yaml":
+    fmt = config.source_format
+    if fmt == "registries-yaml":
         return "k3s"
-    if config.source_format.startswith("cri-") and not config.config_path:
+    if (fmt.startswith("cri-") or fmt == "crictl-info") and not config.config_path:
         return "legacy"
+    if fmt == "docker-daemon":
+        return "docker"
+    if fmt == "registries-conf":
+        return "containers"
     return "hosts"
 
 
-_SEMANTICS_WORDS = {"hosts": "containerd's hosts.toml rules", "legacy": "containerd's legacy CRI mirrors",
+_SEMANTICS_WORDS = {"docker": "Docker's registry service (daemon.json, classic image store)",
+                    "containers": "containers/image (registries.conf: Podman, CRI-O, Skopeo)",
+                    "hosts": "containerd's hosts.toml rules", "legacy": "containerd's legacy CRI mirrors",
                     "k3s": "k3s (registries.yaml rendered to hosts.toml)"}
 
 
@@ -110,12 +119,23 @@ def host_list(config: Config, registry: str, semantics: str) -> tuple[list[Endpo
     if found is not None:
         origin = {"hosts": f"the directory for {registry} (hosts.toml)",
                   "legacy": f"mirrors[{registry!r}] (looked up by exact key)",
-                  "k3s": f"the registries.yaml entry {registry!r}"}[semantics]
+                  "k3s": f"the registries.yaml entry {registry!r}",
+                  "docker": f"daemon.json and the certificate directory for {registry}",
+                  "containers": f"the [[registry]] for {registry}"}[semantics]
     else:
         found = config.hosts.get(WILDCARD)
         origin = {"hosts": f"_default: there is no directory for {registry}",
                   "legacy": f"mirrors['*']: there is no mirrors key {registry!r}",
-                  "k3s": f"the registries.yaml entry '*' (_default): there is no entry {registry!r}"}[semantics]
+                  "k3s": f"the registries.yaml entry '*' (_default): there is no entry {registry!r}"}.get(
+                      semantics, "'*'")
+    if found is None and semantics == "docker":
+        from .formats.docker_daemon import default_list
+
+        return default_list(registry, config.insecure_ranges), (f"{registry} is not in daemon.json: the registry "
+                                                                "itself (HTTPS, or for an insecure one HTTPS "
+                                                                "without verification, then http)")
+    if found is None and semantics == "containers":
+        upstream = Endpoint(f"https://{ep_rules.default_host(registry)}/v2", ALL_CAPABILITIES)
     if found is None:
         return [upstream], f"nothing configured for {registry} (and no '*' or _default): the registry itself"
     entries = list(found.endpoints)
@@ -183,8 +203,11 @@ def rewritten(repository: str, rewrites: tuple[tuple[str, str], ...]) -> tuple[s
     return repository, None
 
 
-def manifest_url(endpoint: Endpoint, ref: Reference, repository: str) -> str:
-    url = f"{endpoint.url}/{repository}/manifests/{ref.object}"
+def manifest_url(endpoint: Endpoint, ref: Reference, repository: str, ns: bool = True) -> str:
+    url = f"{endpoint.url}/{repository}/manifests/{ref.object}" if repository else \
+        f"{endpoint.url}/manifests/{ref.object}"
+    if not ns:
+        return url
     host = endpoint.hostport
     if host != ref.registry and not (ref.registry == ep_rules.DOCKER_HUB and host == ep_rules.DOCKER_HUB_HOST):
         url += "?ns=" + gourl.query_escape(ref.registry)
@@ -192,10 +215,11 @@ def manifest_url(endpoint: Endpoint, ref: Reference, repository: str) -> str:
 
 
 def _role(index: int, count: int, entry: Endpoint, registry: str, semantics: str, config: Config) -> str:
-    if index < count - 1:
+    own = semantics in ("docker", "containers") and entry.hostport == ep_rules.default_host(registry)
+    if index < count - 1 and not own:  # Docker and containers/image try a registry over https, then http
         return "mirror"
     upstreams = (ep_rules.hosts_upstream(registry, config.release), ep_rules.legacy_upstream(registry, config.release))
-    if entry.url in upstreams:
+    if entry.url in upstreams or own:
         return "upstream"
     return "server" if semantics != "legacy" else "mirror"
 
@@ -232,14 +256,27 @@ def _attempts(entry: Endpoint, semantics: str, config: Config) -> list[tuple[End
 
 
 def resolve(image: str, config: Config, semantics: str | None = None) -> Resolution:
-    ref = parse(image)
     semantics = semantics or semantics_of(config)
+    ref = parse(image)
     error = config.unusable or config.failing.get(ref.registry, "")
     if error:
         return Resolution(image=ref.name, registry=ref.registry, source="", hosts=[], typed=image,
                           steps=ref.steps, error=error)
+    if semantics == "containers":
+        from .resolve_containers import resolve as resolve_containers
+
+        return resolve_containers(image, config)
     entries, origin = host_list(config, ref.registry, semantics)
+    return resolve_entries(ref, config, entries, origin, semantics, typed=image)
+
+
+def resolve_entries(ref: Reference, config: Config, entries: list[Endpoint], origin: str, semantics: str,
+                    remainders: list[str] | None = None, typed: str = "") -> Resolution:
+    """The hosts of ENTRIES that serve REF, with their manifest URLs (REMAINDERS: the repository
+    path each entry asks for, when it is not the reference's own)."""
     needed = {"pull"} if ref.digest else {"pull", "resolve"}
+    if semantics == "containers":
+        needed = {"pull"} if ref.digest else {"resolve"}
     hosts: list[ResolvedHost] = []
     skipped: list[Skipped] = []
     header_global = {k: list(v) for k, v in config.headers.items()}
@@ -250,7 +287,7 @@ def resolve(image: str, config: Config, semantics: str | None = None) -> Resolut
                                               f"{lacking}" + (": a tag is resolved only through hosts with pull and "
                                                               "resolve" if not ref.digest else "")))
             continue
-        repository = ref.repository
+        repository = remainders[index] if remainders is not None else ref.repository
         notes = []
         rewrite = dict(entry.rewrite) if semantics == "k3s" else {}
         if rewrite:
@@ -270,19 +307,20 @@ def resolve(image: str, config: Config, semantics: str | None = None) -> Resolut
         if auth is not None:
             notes.append(f"credentials from {auth_key}")
         role = _role(index, len(entries), entry, ref.registry, semantics, config)
-        attempts = _attempts(entry, semantics, config)
+        attempts = _attempts(entry, semantics, config) if semantics not in ("docker", "containers") else [(entry, "")]
         for position, (attempt, note) in enumerate(attempts):
             hosts.append(ResolvedHost(
                 url=attempt.url, capabilities=list(attempt.capabilities), skip_verify=bool(attempt.skip_verify),
                 ca=list(attempt.ca), client=[list(p) for p in attempt.client], header=header, rewrite=rewrite,
-                manifest=manifest_url(attempt, ref, repository), notes=([note] if note else []) + notes,
-                auth=auth, auth_key=auth_key, role=role, https_first=len(attempts) == 2 and position == 0,
-                fallback=position == 1))
-    if not entries:
+                manifest=manifest_url(attempt, ref, repository, ns=semantics not in ("docker", "containers")),
+                notes=([note] if note else []) + notes, auth=auth, auth_key=auth_key, role=role,
+                https_first=len(attempts) == 2 and position == 0, fallback=position == 1))
+    if not entries and semantics != "containers":
         raise InputError(f"no host is configured for {ref.registry}")
-    origin += f"; read with {_SEMANTICS_WORDS[semantics]} of containerd {config.release}"
+    origin += f"; read with {_SEMANTICS_WORDS[semantics]}" + (
+        f" of containerd {config.release}" if semantics in ("hosts", "legacy", "k3s") else "")
     return Resolution(image=ref.name, registry=ref.registry, source=origin, hosts=hosts, skipped=skipped,
-                      typed=image, steps=ref.steps)
+                      typed=typed or ref.name, steps=ref.steps)
 
 
 def render_text(result: Resolution) -> str:

@@ -40,6 +40,10 @@ def model_dict(config: Config) -> dict[str, object]:
         data["headers"] = secrets.mask_headers({k: list(v) for k, v in config.headers.items()})
     if config.config_path:
         data["config_path"] = config.config_path
+    if config.short_names is not None:
+        data["short_names"] = config.short_names.as_dict()
+    if config.insecure_ranges:
+        data["insecure_ranges"] = list(config.insecure_ranges)
     if config.notes:
         data["dropped_or_changed"] = [f"{n.path}: {n.reason}" for n in config.notes]
     return data

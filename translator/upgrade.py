@@ -69,8 +69,8 @@ def upgrade(paths: list[str], fmt: str | None, current: Target, new: Target) -> 
         if before is not None and after is not None:
             entry.diff = compare_configs(before, after)  # type: ignore[arg-type]
             entry.unusable = (before.unusable, after.unusable)  # type: ignore[attr-defined]
-        old = {_key(p): p for p in check.check_path(path, fmt, target=current)}
-        now = {_key(p): p for p in check.check_path(path, fmt, target=new)}
+        old = {_key(p): p for p in check.check_path(path, fmt, options=formats.ReadOptions(target=current))}
+        now = {_key(p): p for p in check.check_path(path, fmt, options=formats.ReadOptions(target=new))}
         entry.new_problems = [p for k, p in now.items() if k not in old and p.severity != "info"]
         entry.resolved_problems = [p for k, p in old.items() if k not in now and p.severity != "info"]
         report.files.append(entry)

@@ -33,7 +33,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PACKAGES = {"containerd": "/usr/bin/containerd", "docker-registry": "/usr/bin/docker-registry",
-            "apache2-utils": "/usr/bin/htpasswd", "openssl": "/usr/bin/openssl"}
+            "apache2-utils": "/usr/bin/htpasswd", "openssl": "/usr/bin/openssl",
+            "skopeo": "/usr/bin/skopeo"}  # containers/image: the client that reads registries.conf
 
 
 def missing_packages() -> list[str]:
@@ -264,8 +265,11 @@ class LoggingProxy:
                     if self.command != "HEAD":
                         self.wfile.write(payload)
                     return
-                forwarded = {k: v for k, v in self.headers.items() if k.lower() in ("accept", "authorization",
-                                                                                    "content-type", "range")}
+                forwarded = {k: v for k, v in self.headers.items() if k.lower() in ("authorization", "content-type",
+                                                                                    "range")}
+                accept = self.headers.get_all("Accept") or []  # containers/image sends one line per type
+                if accept:
+                    forwarded["Accept"] = ", ".join(accept)
                 request = urllib.request.Request(target, data=body, method=self.command, headers=forwarded)
                 try:
                     response = urllib.request.urlopen(request, timeout=30)

@@ -5,6 +5,9 @@
 | registries-yaml   | k3s/RKE2 registries.yaml                 | one YAML file                        |
 | cri-v1/v2/v3      | containerd config.toml registry section  | one TOML fragment                    |
 | certs-d           | a certs.d directory of hosts.toml files  | {"<dir>/hosts.toml": (text, mode)}   |
+| crictl-info       | `crictl info` JSON (containerd 1.5-1.7)  | (read only)                          |
+| docker-daemon     | daemon.json + /etc/docker/certs.d        | JSON, and {"<host>/hosts.toml": ...} |
+| registries-conf   | containers-registries.conf v2 + .conf.d  | one TOML file                        |
 
 What each format cannot hold is declared in `translator.losses.CANNOT_HOLD`.
 """
@@ -22,7 +25,9 @@ from ..model import Config
 from ..releases import DEFAULT_TARGET, Target
 
 CRI_FORMATS = ("cri-v1", "cri-v2", "cri-v3")
-FORMATS = ("registries-yaml", *CRI_FORMATS, "certs-d")
+FORMATS = ("registries-yaml", *CRI_FORMATS, "certs-d", "crictl-info", "docker-daemon", "registries-conf")
+#: formats that are read but never written
+READ_ONLY = ("crictl-info",)
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,12 @@ class ReadOptions:
     cri_config: str | None = None
     #: the containerd release to read as (`--containerd`; by default the newest known one)
     target: Target = DEFAULT_TARGET
+    #: crictl-info: where the tree its configPath names is on this machine
+    certs_dir: str | None = None
+    #: docker-daemon: Docker's certificate directory (default /etc/docker/certs.d)
+    docker_certs_dir: str | None = None
+    #: registries-conf: namespace prefixes as k3s rewrites where that is exact
+    keep_rewrites: bool = False
 
 
 @dataclass
@@ -52,10 +63,64 @@ def check_format(fmt: str | None) -> None:
         raise InputError(f"unknown format {fmt!r}", fix="use one of " + ", ".join(FORMATS))
 
 
+def check_target(fmt: str) -> None:
+    check_format(fmt)
+    if fmt in READ_ONLY:
+        raise InputError(f"{fmt} is read only: it is what a runtime prints, not a file to write",
+                         fix="convert to certs-d or cri-v2 instead")
+
+
+def _detect_json(text: str, name: str) -> str | None:
+    """crictl-info or docker-daemon for JSON that says so; None for anything else."""
+    stripped = text.lstrip()
+    from . import crictl_info
+
+    if stripped.startswith('"registry"') and crictl_info.fragment_text(text) is not None:
+        return "crictl-info"
+    if not stripped.startswith("{"):
+        return None
+    import json
+
+    try:
+        document = json.loads(text)
+    except (ValueError, RecursionError):
+        return _json_by_name(text, name)
+    from . import docker_daemon
+
+    if crictl_info.looks_like(document):
+        return "crictl-info"
+    if docker_daemon.looks_like(document) or os.path.basename(name) == "daemon.json":
+        return "docker-daemon"
+    return None
+
+
+def _json_by_name(text: str, name: str) -> str | None:
+    """The format of JSON that does not parse, from its name or its first keys, so that the
+    error comes from the right reader (with its line)."""
+    if os.path.basename(name) == "daemon.json" or '"registry-mirrors"' in text or '"insecure-registries"' in text:
+        return "docker-daemon"
+    if '"registry"' in text and ('"configPath"' in text or '"status"' in text):
+        return "crictl-info"
+    return None
+
+
+def _is_registries_conf(tree: dict) -> bool:
+    """`[[registry]]`, a v2 top-level key, or v1's `[registries.search]` (refused by the reader)."""
+    if isinstance(tree.get("registry"), list):
+        return True
+    if any(k in tree for k in ("unqualified-search-registries", "short-name-mode", "aliases")):
+        return True
+    v1 = tree.get("registries")
+    return isinstance(v1, dict) and any(k in v1 for k in ("search", "insecure", "block"))
+
+
 def detect_text(text: str, name: str) -> str:
-    """registries-yaml or cri-v*, from the content (and, when the content cannot tell, the name)."""
+    """The format of TEXT, from its content (and, when the content cannot tell, the name)."""
     from .toml_out import check_depth
 
+    json_format = _detect_json(text, name)
+    if json_format is not None:
+        return json_format
     toml_tree = None
     with contextlib.suppress(tomllib.TOMLDecodeError):
         try:
@@ -66,6 +131,8 @@ def detect_text(text: str, name: str) -> str:
     if toml_tree is not None:
         check_depth(text, name)  # TOML that parses may still nest too deeply for what reads it next
         from . import cri_toml
+    if toml_tree and _is_registries_conf(toml_tree):
+        return "registries-conf"
     if toml_tree and ("version" in toml_tree or "plugins" in toml_tree):
         return cri_toml.detect(toml_tree, name)
     extension = os.path.splitext(name)[1].lower()
@@ -109,7 +176,7 @@ def _yaml_mapping(text: str) -> bool:
 
 def detect(path: str, text: str | None = None) -> str:
     if files.is_dir(path):
-        return "certs-d"
+        return "registries-conf" if _is_drop_in_dir(path) else "certs-d"
     return detect_text(text if text is not None else files.read_text(path), path)
 
 
@@ -127,6 +194,20 @@ def read_text(text: str, fmt: str, name: str, options: ReadOptions = ReadOptions
             return _load_config_path(config_path, options.target)
 
         return cri_toml.read(text, name, fmt=fmt, flavor=options.flavor, load_tree=load_tree, target=options.target)
+    if fmt == "crictl-info":
+        from . import crictl_info
+
+        return crictl_info.read(text, name, certs_dir=options.certs_dir,
+                                load_tree=lambda path: _load_config_path(path, options.target),
+                                target=options.target)
+    if fmt == "docker-daemon":
+        from . import docker_daemon
+
+        return docker_daemon.read(text, name, certs_dir=options.docker_certs_dir)
+    if fmt == "registries-conf":
+        from . import registries_conf
+
+        return registries_conf.read_path(name, text, keep_rewrites=options.keep_rewrites)
     raise InputError(f"{fmt} is a directory format", file=name, fix="pass a certs.d directory")
 
 
@@ -152,10 +233,17 @@ def _load_config_path(config_path: str, target: Target = DEFAULT_TARGET) -> Conf
                   release=target.release)
 
 
+def _is_drop_in_dir(path: str) -> bool:
+    return os.path.basename(os.path.normpath(path)) == "registries.conf.d"
+
+
 def read(path: str, fmt: str | None = None, options: ReadOptions = ReadOptions()) -> Config:
-    """The model of the configuration at PATH (a file, a certs.d directory, or `-`)."""
+    """The model of the configuration at PATH (a file, a certs.d directory, a registries.conf.d
+    directory, or `-`)."""
     check_format(fmt)
-    if files.is_dir(path):
+    if fmt is None and files.is_dir(path) and _is_drop_in_dir(path):
+        fmt = "registries-conf"
+    if files.is_dir(path) and fmt != "registries-conf":
         from . import certs_d
 
         if fmt not in (None, "certs-d"):
@@ -174,6 +262,10 @@ def read(path: str, fmt: str | None = None, options: ReadOptions = ReadOptions()
         label, listing = files.read_host_file(path)
         config = certs_d.read(listing, label, flavor=options.flavor, target=options.target)
         return config.with_(release=options.target.release, semantics="hosts")
+    if fmt == "registries-conf" and files.is_dir(path):
+        from . import registries_conf
+
+        return registries_conf.read_path(path, keep_rewrites=options.keep_rewrites)
     if fmt == "certs-d":
         if not files.exists(path):
             raise InputError("no such directory", file=path)
@@ -183,8 +275,10 @@ def read(path: str, fmt: str | None = None, options: ReadOptions = ReadOptions()
 
 
 def render(config: Config, fmt: str, *, keep_rewrites: bool = False, no_default_endpoint: bool = False,
-           target: Target = DEFAULT_TARGET) -> Rendered:
-    """CONFIG written out as FMT (certs-d files without the containerd config that goes beside them)."""
+           target: Target = DEFAULT_TARGET, existing: str | None = None,
+           with_certificates: bool = False) -> Rendered:
+    """CONFIG written out as FMT (certs-d files without the containerd config that goes beside them;
+    docker-daemon's certificate directory only WITH_CERTIFICATES; EXISTING: a daemon.json to keep)."""
     if fmt == "registries-yaml":
         from . import registries_yaml_writer
 
@@ -199,6 +293,16 @@ def render(config: Config, fmt: str, *, keep_rewrites: bool = False, no_default_
         flavor = "k3s" if keep_rewrites else "vanilla"
         drop = config.source_format in CRI_FORMATS
         return Rendered(fmt, files=certs_d_writer.render(config, flavor=flavor, drop_http_tls=drop, target=target))
+    if fmt == "docker-daemon":
+        from . import docker_daemon_writer
+
+        tree = docker_daemon_writer.certificate_files(config) if with_certificates else {}
+        return Rendered(fmt, text=docker_daemon_writer.write(config, existing), files=tree)
+    if fmt == "registries-conf":
+        from . import registries_conf_writer
+
+        return Rendered(fmt, text=registries_conf_writer.write(config))
+    check_target(fmt)
     raise InputError(f"unknown format {fmt!r}", fix="use one of " + ", ".join(FORMATS))
 
 
@@ -214,4 +318,13 @@ def read_back(rendered: Rendered, options: ReadOptions, cri_text: str | None = N
             beside = cri_toml.read(cri_text, "(cri config)", target=options.target)
             config = config.with_(auth=beside.auth, headers=beside.headers)
         return config
+    if rendered.fmt == "docker-daemon":
+        from . import docker_daemon
+
+        listing = files.listing_from_files({k: v for k, (v, _m) in rendered.files.items()})
+        return docker_daemon.read(rendered.text, "(output)", certs=listing)
+    if rendered.fmt == "registries-conf":
+        from . import registries_conf
+
+        return registries_conf.read(rendered.text, "(output)")
     return read_text(rendered.text, rendered.fmt, "(output)", options)

@@ -98,7 +98,12 @@ def build_document(config: Config, no_default_endpoint: bool = False) -> dict[st
         # k3s looks registry-1.docker.io endpoints up under that key first, then docker.io: an empty
         # entry keeps docker.io's TLS off the endpoints that have none
         configs[ep_rules.DOCKER_HUB_HOST] = {}
-    if (ep_rules.DOCKER_HUB in defaults and ep_rules.DOCKER_HUB in mirrors and ep_rules.DOCKER_HUB not in configs
+    same_as_host = configs.get(ep_rules.DOCKER_HUB, {}).get("tls") is not None and \
+        configs.get(ep_rules.DOCKER_HUB, {}) == configs.get(ep_rules.DOCKER_HUB_HOST)
+    if same_as_host:
+        # docker.io's default takes registry-1.docker.io's settings anyway: one entry says it
+        del configs[ep_rules.DOCKER_HUB]
+    elif (ep_rules.DOCKER_HUB in defaults and ep_rules.DOCKER_HUB in mirrors and ep_rules.DOCKER_HUB not in configs
             and ep_rules.DOCKER_HUB_HOST in configs):
         # without its own entry, docker.io's default would take registry-1.docker.io's settings
         configs[ep_rules.DOCKER_HUB] = {}
