@@ -323,23 +323,41 @@ def test_migrate_write_keeps_unrelated_lines_and_a_backup(tool, write, tmp_path)
 BAD_INPUTS = [
     ("endpoint-is-a-string.yaml", 'mirrors:\n  docker.io:\n    endpoint: "https://m"\n', ["string.yaml:3",
                                                                                       "must be a list"]),
-    ("port-out-of-range.yaml", 'mirrors:\n  docker.io:\n    endpoint: ["https://m:99999"]\n', [":3", "1-65535"]),
     ("bool-for-path.yaml", "configs:\n  r.example.com:\n    tls:\n      ca_file: true\n", [":4", "boolean"]),
     ("quoted-bool.yaml", 'configs:\n  r.example.com:\n    tls:\n      insecure_skip_verify: "true"\n',
      [":4", "quoted"]),
     ("invalid.yaml", "mirrors:\n  docker.io: [\n", ["invalid YAML"]),
     ("duplicate.yaml", "mirrors:\n  docker.io: {}\n  docker.io: {}\n", [":3", "duplicate key"]),
-    ("slash.yaml", 'mirrors:\n  "docker.io/library":\n    endpoint: ["https://m"]\n', [":2", "has a path"]),
-    ("dotdot.yaml", 'mirrors:\n  "..":\n    endpoint: ["https://m"]\n', [":2", "not host[:port]"]),
-    ("space.yaml", 'mirrors:\n  "a b":\n    endpoint: ["https://m"]\n', [":2", "not host[:port]"]),
-    ("quote.yaml", 'mirrors:\n  "a\\"b":\n    endpoint: ["https://m"]\n', [":2", "not host[:port]"]),
-    ("control.yaml", 'mirrors:\n  "a\\u0007b":\n    endpoint: ["https://m"]\n', [":2", "not host[:port]"]),
-    ("endpoint-host.yaml", 'mirrors:\n  docker.io:\n    endpoint: ["https://a\\"b/v2"]\n', [":3", "host"]),
     ("not-a-mapping.yaml", "- a\n- b\n", ["must be a mapping"]),
     ("bad.toml", 'version = 2\n[plugins."io.containerd.grpc.v1.cri".registry.mirrors."docker.io"]\n'
      '  endpoint = "https://m"\n', ["bad.toml:3", "list of URLs"]),
     ("version.toml", "version = 9\n", ["unsupported config version"]),
 ]
+
+
+SKIPPED_ENTRIES = [
+    ("port-out-of-range.yaml", 'mirrors:\n  docker.io:\n    endpoint: ["https://m:99999"]\n', [":3", "1-65535"]),
+    ("slash.yaml", 'mirrors:\n  "docker.io/library":\n    endpoint: ["https://m"]\n', [":2", "has a path"]),
+    ("dotdot.yaml", 'mirrors:\n  "..":\n    endpoint: ["https://m"]\n', [":2", "not a registry host"]),
+    ("space.yaml", 'mirrors:\n  "a b":\n    endpoint: ["https://m"]\n', [":2", "not a registry host"]),
+    ("quote.yaml", 'mirrors:\n  "a\\"b":\n    endpoint: ["https://m"]\n', [":2", "not a registry host"]),
+    ("control.yaml", 'mirrors:\n  "a\\u0007b":\n    endpoint: ["https://m"]\n', [":2", "not a registry host"]),
+    ("endpoint-host.yaml", 'mirrors:\n  docker.io:\n    endpoint: ["https://a\\"b/v2"]\n', [":3", "host"]),
+]
+
+
+@pytest.mark.parametrize("name,content,fragments", SKIPPED_ENTRIES, ids=[b[0] for b in SKIPPED_ENTRIES])
+def test_entries_the_runtime_skips_are_problems_not_refusals(tool, write, tmp_path, name, content, fragments):
+    """k3s loads such a file and skips the key or endpoint (SEMANTICS §4.2): so does the tool, with an
+    error problem at its line, and nothing is written for it."""
+    source = write(name, content)
+    out = tmp_path / "out"
+    run = tool("convert", source, "--to", "certs-d", "-o", str(out))
+    assert run.code == 0, run.text
+    assert all(fragment in run.err for fragment in fragments), run.err
+    assert {p.name for p in out.iterdir()} <= {"docker.io"}  # never a directory for the skipped key
+    check = tool("check", source, "--format", "json")
+    assert check.code == 1 and any(p["severity"] == "error" and p["line"] for p in json.loads(check.out)["problems"])
 
 
 @pytest.mark.parametrize("name,content,fragments", BAD_INPUTS, ids=[b[0] for b in BAD_INPUTS])

@@ -69,7 +69,7 @@ def test_hook_reports_an_unreadable_file_and_still_checks_the_others(write):
     broken = write("b/registries.yaml", "mirrors:\n  docker.io/library:\n    endpoint: [https://m.example.com]\n")
     result = run_hook(hooks()["registries-yaml"], bad, broken)
     assert result.returncode == 1  # a linter: a file that does not parse is an error problem, not a crash
-    assert f"error: {bad}:2: [syntax-error]" in result.stdout
+    assert f"error: {bad}:1: [syntax-error]" in result.stdout  # the unclosed bracket, not the end of the file
     assert "mirror-key-has-path" in result.stdout
 
 

@@ -126,7 +126,7 @@ def test_check_reports_every_file_and_a_parse_error_is_a_problem(tool, write):
     assert run.code == 1, run.text
     problems = json.loads(run.out)["problems"]
     syntax = [p for p in problems if p["code"] == "syntax-error"]
-    assert syntax and syntax[0]["file"] == broken and syntax[0]["line"] == 4 and syntax[0]["severity"] == "error"
+    assert syntax and syntax[0]["file"] == broken and syntax[0]["line"] == 3 and syntax[0]["severity"] == "error"
     assert {"registry-1-twice", "hub-auth-key"} <= {p["code"] for p in problems if p["file"] == legacy}
     for problem in problems:
         assert set(problem) >= {"file", "line", "key", "severity", "code", "message", "fix", "where"}

@@ -17,6 +17,8 @@ CODES: dict[str, tuple[str, str]] = {
     "unknown-key": ("warning", "a key the runtime does not know is silently ignored"),
     # registry keys and directories
     "mirror-key-has-path": ("error", "a mirrors key or directory with a path or scheme is never consulted"),
+    "misplaced-section": ("warning", "configs: or auths: indented under mirrors: becomes a mirror key that does "
+                                     "nothing"),
     "mirror-key-not-a-registry": ("warning", "no image reference names this registry"),
     "hub-alias-key": ("warning", "index.docker.io / registry-1.docker.io keys are never used; references "
                                  "normalise to docker.io"),

@@ -173,7 +173,10 @@ class _Host:
     def send(self, method: str, path: str, headers: dict[str, str], limit: int) -> net.Response:
         url = self.url(path)
         try:
-            response = self.client.send(method, url, headers, limit=limit)
+            try:
+                response = self.client.send(method, url, headers, limit=limit)
+            except net.NetError as exc:
+                raise self._why_closed(exc, method, url) from None
         except net.NetError as exc:
             if self.probe.tls is not None and (exc.kind.startswith("tls") or exc.kind == "timeout-tls"):
                 self.probe.tls = {**(self.probe.tls or {}), "ok": False, "error": str(exc)}
@@ -185,6 +188,28 @@ class _Host:
         if url.startswith("https:") and self.probe.tls is not None and self.probe.tls.get("ok") is None:
             self.probe.tls["ok"] = True
         return response
+
+    def _why_closed(self, exc: net.NetError, method: str, url: str) -> net.NetError:
+        """With TLS 1.3 a server that wants a client certificate may close the connection before its
+        alert is read, so the error says little. Without a client pair configured, ask once more over
+        TLS 1.2, where the request for a certificate fails inside the handshake with a clear alert."""
+        if exc.kind not in ("closed", "tls") or not url.startswith("https:") or self.host.client:
+            return exc
+        import ssl
+
+        context = net.tls_context(self.host.ca, [], bool(self.host.skip_verify))
+        context.maximum_version = ssl.TLSVersion.TLSv1_2
+        check = net.Client(context, self.client.timeout, self.client.deadline, [])
+        try:
+            check.send(method, url, {}, limit=1)
+        except net.NetError as again:
+            if again.kind == "tls-client-cert":
+                self.probe.notes.append("the connection closed after the TLS 1.3 handshake; over TLS 1.2 the "
+                                        "server asks for a client certificate")
+                return again
+        finally:
+            check.close()
+        return exc
 
     def _fall_back(self, exc: net.NetError) -> bool:
         """httpFallback: a TLS record that is plain HTTP, a TLS handshake timeout, or (no port) a

@@ -47,7 +47,9 @@ def redact(text: str) -> str:
 @functools.lru_cache(maxsize=4)
 def _secrets_pattern(values: frozenset[str]) -> re.Pattern[str]:
     alternatives = "|".join(re.escape(v) for v in sorted(values, key=len, reverse=True))
-    return re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])")
+    # a whole token only: a password `example` is not in `mirror.example.com` or `/example/`
+    edge = r"A-Za-z0-9._/:@-"
+    return re.compile(rf"(?<![{edge}])(?:{alternatives})(?![{edge}])")
 
 
 _USERINFO = re.compile(r"(://[^/@\s:]*:)[^/@\s]*@")

@@ -150,6 +150,8 @@ class _Reader:
         hint = KNOWN_MISTAKES.get(key, f"containerd knows only {', '.join(known)} here")
         self.warn("unknown-key", (*path, key), f"unknown key {'.'.join((*path, key))!r} is ignored by containerd",
                   hint)
+        self.notes.append(Change(".".join((*path, key)), "removed", key, None,
+                                 f"containerd does not read {key!r}; a conversion does not carry it"))
 
     def refused(self, path: tuple[str, ...], message: str, fix: str, code: str) -> InputError:
         return InputError(message, file=self.name, line=toml_lines.line_of(self.lines, *path), fix=fix, code=code)
@@ -302,7 +304,8 @@ class _Reader:
             path = ("configs", key, field_name)
             if field_name == "auth":
                 registry.auth[key] = self.auth(self.table(value, path), path)
-                if key in ("docker.io", "index.docker.io", "https://index.docker.io/v1/"):
+                if key in ("docker.io", "index.docker.io", "https://index.docker.io/v1/") and any(
+                        registry.auth[key].as_dict().values()):
                     self.warn("hub-auth-key", path, f"credentials keyed {key!r} are looked up as "
                               "registry-1.docker.io (containerd#7795)", "use configs.\"registry-1.docker.io\"")
                 if key == WILDCARD:

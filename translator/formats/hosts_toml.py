@@ -177,6 +177,9 @@ class HostsFile:
         code = "rewrite-on-vanilla" if key == "rewrite" else "unknown-key"
         hint = KNOWN_MISTAKES.get(key, f"containerd knows only server, {', '.join(HOST_FIELDS)}")
         self.warn(code, path, f"unknown key {key!r} is ignored by containerd", hint)
+        if code == "unknown-key":
+            self.notes.append(Change(f"hosts[{self.registry!r}].{'.'.join(path)}", "removed", key, None,
+                                     f"no released containerd reads {key!r}; a conversion does not carry it"))
 
     def url(self, key: str, override: bool, path: Path) -> tuple[str, str] | None:
         """(canonical URL, path as written), or None when containerd finds no host in KEY."""

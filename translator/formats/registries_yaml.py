@@ -143,6 +143,8 @@ class _Reader:
     def unknown(self, key: str, node: yaml.Node, where: str, known: tuple[str, ...]) -> None:
         hint = KNOWN_MISTAKES.get(key, f"k3s knows only {', '.join(known)}")
         self.warn("unknown-key", node, f"unknown key {key!r} in {where} is ignored by k3s", hint)
+        self.notes.append(Change(f"{where}.{key}" if where != "the document" else key, "removed", key, None,
+                                 f"k3s does not read {key!r}; a conversion does not carry it"))
 
     # -- the document -------------------------------------------------------------------------
     def read(self, text: str) -> Config:
@@ -154,12 +156,18 @@ class _Reader:
         for key, knode, value in self.mapping(root, "the document"):
             if key == "mirrors":
                 for mkey, mknode, mvalue in self.mapping(value, "mirrors"):
-                    self.registry_key(mkey, mknode, "mirrors")
-                    mirrors[mkey] = (mknode, *self.mirror(mkey, mvalue))
+                    parsed = self.mirror(mkey, mvalue)
+                    if mkey in ROOT_KEYS and not parsed[0]:
+                        self.warn("misplaced-section", mknode, f"{mkey!r} is indented under mirrors, so k3s reads it "
+                                  f"as a mirror of a registry named {mkey!r} and does nothing with it",
+                                  f"move {mkey}: to the top level (no indentation)")
+                    if self.registry_key(mkey, mknode, "mirrors"):
+                        mirrors[mkey] = (mknode, *parsed)
             elif key == "configs":
                 for ckey, cknode, cvalue in self.mapping(value, "configs"):
-                    self.registry_key(ckey, cknode, "configs")
-                    configs[ckey] = (cknode, self.registry_config(ckey, cvalue))
+                    parsed_config = self.registry_config(ckey, cvalue)
+                    if self.registry_key(ckey, cknode, "configs"):
+                        configs[ckey] = (cknode, parsed_config)
             elif key == "auths":
                 if self.mapping(value, "auths"):
                     self.warn("auths-deprecated", knode, "k3s never uses the auths section of registries.yaml",
@@ -170,21 +178,30 @@ class _Reader:
                 self.unknown(key, knode, "the document", ROOT_KEYS)
         return self.build(mirrors, configs)
 
-    def registry_key(self, key: str, node: yaml.Node, section: str) -> None:
+    def registry_key(self, key: str, node: yaml.Node, section: str) -> bool:
+        """Whether KEY names a registry k3s configures. A key with a path or scheme, or one that is no
+        host name, is skipped (k3s logs it, or writes a directory nobody looks in): a problem, not a
+        refusal of the file."""
         if not isinstance(node, yaml.ScalarNode) or node.tag not in (yaml_in.STR, yaml_in.INT, yaml_in.FLOAT):
             raise self.fail(node, f"{section} key must be a registry host name")
         problem = ep_rules.name_problem(key)
         if problem:
-            raise self.fail(node, f"{section} key {key!r} {problem}: k3s and containerd only match "
-                                  "registry host names", fix="use the bare host[:port], e.g. 'docker.io'",
-                            code="mirror-key-has-path")
-        try:
-            ep_rules.check_registry_name(key)
-        except InputError as exc:
-            raise exc.located(self.name, line_of(node)) from None
+            self.warn("mirror-key-has-path", node, f"{section} key {key!r} {problem}: k3s and containerd only match "
+                      "registry host names, so it is never consulted", "use the bare host[:port], e.g. 'docker.io'",
+                      severity="error")
+            self.notes.append(Change(host_path(key), "removed", key, None, "containerd never consults this key"))
+            return False
+        if key != WILDCARD and not ep_rules.valid_hostport(key):
+            self.warn("mirror-key-not-a-registry", node, f"{section} key {key!r} is not a registry host[:port]: "
+                      "k3s skips it (or writes a directory containerd never looks in)",
+                      "use the registry's host name and port only, e.g. registry.example.com:5000",
+                      severity="error")
+            self.notes.append(Change(host_path(key), "removed", key, None, "k3s and containerd never use this key"))
+            return False
         if key in ep_rules.HUB_ALIASES and section == "mirrors":
             self.warn("hub-alias-key", node, f"mirrors key {key!r} is never used: image references "
                       "normalise to docker.io", "use the key docker.io")
+        return True
 
     def mirror(self, key: str, node: yaml.Node) -> tuple[list[str], list[yaml.Node], dict[str, str]]:
         endpoints: list[str] = []
@@ -224,7 +241,7 @@ class _Reader:
                                    auth=fields.get("auth", ""), identitytoken=fields.get("identity_token", ""))
                 for secret in (config.auth.password, config.auth.auth, config.auth.identitytoken):
                     secrets.remember(secret)
-                if key in ("docker.io", "index.docker.io"):
+                if key in ("docker.io", "index.docker.io") and any(config.auth.as_dict().values()):
                     self.warn("hub-auth-key", fknode, f"credentials keyed {key!r} are looked up as "
                               "registry-1.docker.io by containerd (containerd#7795)",
                               "key Docker Hub credentials registry-1.docker.io")
@@ -301,8 +318,12 @@ class _Reader:
                     self.notes.append(Change(endpoint_path(key, raw), "removed", raw, None,
                                              f"k3s skips an invalid endpoint URL ({exc})"))
                     continue
-                except InputError as exc:
-                    raise exc.located(self.name, line_of(node)) from None
+                except InputError as exc:  # a host containerd could never reach: k3s skips it too
+                    self.warn("invalid-endpoint", node, f"endpoint {raw!r} of {key!r} is skipped: {exc.message}",
+                              exc.fix or "fix the URL", severity="error")
+                    self.notes.append(Change(endpoint_path(key, raw), "removed", raw, None,
+                                             f"k3s skips an endpoint it cannot use ({exc.message})"))
+                    continue
                 if normal.url_string in seen:
                     self.warn("duplicate-endpoint", node, f"endpoint {raw!r} of {key!r} is a duplicate; "
                               "k3s skips it", "remove it")

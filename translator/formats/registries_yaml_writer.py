@@ -98,8 +98,10 @@ def build_document(config: Config, no_default_endpoint: bool = False) -> dict[st
         # k3s looks registry-1.docker.io endpoints up under that key first, then docker.io: an empty
         # entry keeps docker.io's TLS off the endpoints that have none
         configs[ep_rules.DOCKER_HUB_HOST] = {}
-    same_as_host = configs.get(ep_rules.DOCKER_HUB, {}).get("tls") is not None and \
-        configs.get(ep_rules.DOCKER_HUB, {}) == configs.get(ep_rules.DOCKER_HUB_HOST)
+    # only when docker.io keeps an entry of its own (a mirrors key) and no credentials would recreate its configs
+    same_as_host = (configs.get(ep_rules.DOCKER_HUB, {}).get("tls") is not None
+                    and configs.get(ep_rules.DOCKER_HUB, {}) == configs.get(ep_rules.DOCKER_HUB_HOST)
+                    and ep_rules.DOCKER_HUB in mirrors and ep_rules.DOCKER_HUB not in config.auth)
     if same_as_host:
         # docker.io's default takes registry-1.docker.io's settings anyway: one entry says it
         del configs[ep_rules.DOCKER_HUB]

@@ -59,8 +59,7 @@ def compose(text: str, name: str) -> yaml.Node | None:
     try:
         return yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
+        line = _error_line(exc, text)
         problem = exc.problem or exc.context or "invalid YAML"
         raise InputError(f"invalid YAML: {problem}", file=name, line=line,
                          fix="fix the YAML syntax (quote values that contain ':' or '#')",
@@ -69,6 +68,27 @@ def compose(text: str, name: str) -> yaml.Node | None:
         raise InputError(f"invalid YAML: {type(exc).__name__}", file=name, code="syntax-error") from None
     except RecursionError:
         raise InputError("YAML nests too deeply", file=name) from None
+
+
+def _error_line(exc: yaml.MarkedYAMLError, text: str) -> int | None:
+    """The line that is wrong, not the one where libyaml noticed it: for an unclosed quote, bracket or
+    a key without ':' that is where the construct started (the context mark); otherwise the problem
+    mark, moved back from the end of the file to its last line that has content."""
+    context = exc.context or ""
+    mark = exc.problem_mark
+    if exc.context_mark is not None and ("scanning" in context or "flow" in context):
+        mark = exc.context_mark
+    mark = mark or exc.context_mark
+    if mark is None:
+        return None
+    lines = text.splitlines()
+    line = mark.line
+    while line >= len(lines) or (line > 0 and mark is exc.problem_mark and mark.column == 0
+                                 and not lines[line].strip()):
+        line -= 1
+        if line < 0:
+            return 1
+    return line + 1
 
 
 class Budget:
