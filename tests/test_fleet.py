@@ -89,3 +89,16 @@ def test_check_facts_and_failures(tmp_path) -> None:
     assert missing["failed"] and missing["rc"] == 2 and "nope.toml" in missing["msg"]
     assert fleet.run("check", {"src": [AUTH], "select": ["no-such-code"]})["rc"] == 2
     assert fleet.run("nope", {})["msg"].startswith("error: unknown task")
+
+
+def test_a_tightened_config_keeps_its_byte_order_mark_and_line_endings(tmp_path) -> None:
+    config, certs = _node(tmp_path, 0o644)
+    with open(config, "rb") as handle:
+        original = handle.read()
+    with open(config, "wb") as handle:
+        handle.write(b"\xef\xbb\xbf" + original.replace(b"\n", b"\r\n"))
+    fleet.run("migrate", {"config": config, "certs_dir": certs, "write": True})
+    with open(config, "rb") as handle:
+        written = handle.read()
+    assert written.startswith(b"\xef\xbb\xbfversion = 2\r\n") and b"config_path" in written
+    assert stat.S_IMODE(os.stat(config).st_mode) == 0o600

@@ -97,6 +97,9 @@ def mask_diff(text: str) -> str:
     return secrets.redact("".join(masked))
 
 
+BOM = b"\xef\xbb\xbf"
+
+
 @dataclass
 class Applied:
     written: list[str]
@@ -131,9 +134,12 @@ def apply(p: Plan, backup: bool = True, force: bool = False, tighten: bool = Fal
     if p.nothing_to_do:
         raise InputError(f"nothing to migrate: {p.nothing_to_do}", file=p.config_file)
     tighten = tighten and tightens(p)
+    data = p.new_text.encode("utf-8")
+    if tighten and (files.read_nofollow(p.config_file) or b"").startswith(BOM):
+        data = BOM + data  # what an edit does by itself (edit=True keeps the mode, so it is not one here)
     with files.write_batch() as batch:
         tree = batch.tree(p.certs_dir, p.files, force=force)
-        config = batch.file(p.config_file, p.new_text.encode("utf-8"), secret=True, edit=not tighten,
-                            backup=backup, expect=p.fingerprint)
+        config = batch.file(p.config_file, data, secret=True, edit=not tighten, backup=backup,
+                            expect=p.fingerprint)
         batch.commit()
     return Applied([*tree.written, p.config_file], tree.removed, config.backup, config.backup_existed)
