@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test unit e2e lint golden bench fuzz mutate clean
+.PHONY: run test unit e2e lint golden bench fuzz mutate clean dist
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,8 +18,8 @@ run: $(STAMP)
 
 ## test: lint, unit and golden tests, then the end-to-end tests against a real containerd
 test: $(STAMP)
-	$(BIN)/ruff check translator tests bench
-	$(BIN)/vermin --no-tips --violations --eval-annotations -t=3.9- translator
+	$(BIN)/ruff check translator tests bench packaging ansible examples
+	$(BIN)/vermin --no-tips --violations --eval-annotations -t=3.9- translator ansible
 	$(BIN)/python -m pytest -q
 
 ## unit: everything but the end-to-end tests
@@ -31,8 +31,13 @@ e2e: $(STAMP)
 	$(BIN)/python -m pytest -q -m e2e
 
 lint: $(STAMP)
-	$(BIN)/ruff check translator tests bench
-	$(BIN)/vermin --no-tips --violations --eval-annotations -t=3.9- translator
+	$(BIN)/ruff check translator tests bench packaging ansible examples
+	$(BIN)/vermin --no-tips --violations --eval-annotations -t=3.9- translator ansible
+
+## dist: dist/registries-translator.pyz, the tool in one file for a node's own python3 (3.9 or newer, no pip);
+## the first build downloads the wheels pinned in packaging/bundle.txt into build/bundle-wheels/
+dist: $(STAMP)
+	$(BIN)/python packaging/build_zipapp.py
 
 ## golden: rewrite the expected files under golden/ for review (read `git diff golden/` before committing)
 golden: $(STAMP)
@@ -47,7 +52,7 @@ fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q tests/test_properties.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist
 
 ## mutate: break each translation an e2e scenario covers and check that the scenario then fails (as root)
 mutate: $(STAMP)

@@ -60,3 +60,36 @@ def assert_clean_error(run: Run, *fragments: str) -> None:
     assert errors, run.err
     for fragment in fragments:
         assert fragment in run.err, (fragment, run.err)
+
+
+@pytest.fixture(scope="session")
+def pyz() -> str:
+    """dist/registries-translator.pyz, built once per session as `make dist` builds it (the first
+    build downloads the pinned wheels into build/bundle-wheels/; later ones only zip)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_zipapp", os.path.join(ROOT, "packaging", "build_zipapp.py"))
+    assert spec is not None and spec.loader is not None
+    builder = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(builder)
+    builder.build()
+    return builder.DEFAULT_OUT
+
+
+def older_python(version: str) -> str | None:
+    """A working `python3.9` / `python3.10` (PATH, or pyenv's versions), or None: the single-file
+    build is for the system python of LTS distributions, and where one is here it runs for real."""
+    import glob
+    import shutil
+
+    candidates = [shutil.which(f"python{version}") or ""]
+    candidates += sorted(glob.glob(os.path.expanduser(f"~/.pyenv/versions/{version}.*/bin/python{version}")))
+    candidates += [f"/usr/bin/python{version}", f"/usr/local/bin/python{version}"]
+    for candidate in candidates:
+        if not candidate or not os.access(candidate, os.X_OK):
+            continue
+        probe = subprocess.run([candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                               capture_output=True, text=True)
+        if probe.returncode == 0 and probe.stdout.strip() == version:
+            return candidate
+    return None

@@ -5,9 +5,12 @@ warning with --strict), `resolve` finds no pull possible or `resolve --probe` no
 the image; 2 bad usage or invalid input; 3 a loss refused by --strict.
 Heavy modules are imported inside the commands that need them. Output goes through
 `translator.console` (secrets masked, colour only on a terminal).
-"""
 
-from __future__ import annotations
+This module alone has no `from __future__ import annotations`: typer reads the parameters'
+`Annotated[...]` at run time, and on Python 3.9 (the single-file build) the typer that still
+supports it does not evaluate string annotations. So every annotation here must be valid on
+Python 3.9 as it is (`Optional[str]`, not `str | None`); `make lint` (vermin) checks it.
+"""
 
 import functools
 import gc
@@ -20,7 +23,7 @@ from typing import Annotated, Optional, TypeVar
 import typer
 
 from . import __version__, console
-from .errors import InputError, LossRefused
+from .errors import InputError, LossRefused, describe
 
 PROG = "registries-translator"
 COMPLETE_VAR = "_REGISTRIES_TRANSLATOR_COMPLETE"
@@ -86,12 +89,6 @@ def guarded(command: F) -> F:
             console.disable()
         try:
             return command(*args, **kwargs)
-        except InputError as exc:
-            console.err(f"error: {exc}\n")
-            raise typer.Exit(2) from None
-        except LossRefused as exc:
-            console.err(f"error: {exc}\n")
-            raise typer.Exit(3) from None
         except typer.Exit:
             raise
         except KeyboardInterrupt:
@@ -99,24 +96,15 @@ def guarded(command: F) -> F:
             console.err(f"error: interrupted by {signal.Signals(signum).name}; every file is as it was or "
                 "completely written\n")
             raise typer.Exit(128 + signum) from None
-        except RecursionError:
-            console.err("error: the input nests too deeply\n")
-            raise typer.Exit(2) from None
-        except MemoryError:
-            console.err("error: the input is too large to process\n")
-            raise typer.Exit(2) from None
-        except OSError as exc:
-            where = f"{exc.filename}: " if exc.filename else ""
-            console.err(f"error: {where}{exc.strerror or exc}\n")
-            raise typer.Exit(2) from None
         except Exception as exc:
-            console.err(f"error: internal error ({type(exc).__name__}: {exc}); please report it\n")
-            raise typer.Exit(2) from None
+            code, line = describe(exc)
+            console.err(line + "\n")
+            raise typer.Exit(code) from None
 
     return wrapper  # type: ignore[return-value]
 
 
-_interrupted_by: int | None = None
+_interrupted_by: Optional[int] = None
 
 
 def _on_signal(signum: int, _frame: object) -> None:

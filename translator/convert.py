@@ -180,6 +180,18 @@ class Plan:
     tree: files.TreePlan | None = None
     single: tuple[str, str] | None = None          # (path, "create" | "replace" | "unchanged")
     cri: tuple[str, str, str] | None = None        # (path, old text, new text)
+    #: the containerd config now holds credentials and others can read it: written 0600
+    cri_tightened: bool = False
+
+    @property
+    def changes_anything(self) -> bool:
+        """Whether writing would change any file's content or mode (a tree left alone is not rewritten)."""
+        tree = self.tree
+        if tree is not None and (tree.create or tree.replace or tree.prune or tree.modes or tree.refused):
+            return True
+        if self.single is not None and self.single[1] != "unchanged":
+            return True
+        return self.cri is not None and (self.cri[1] != self.cri[2] or self.cri_tightened)
 
 
 def plan(conversion: Conversion, options: ConvertOptions, force: bool = False) -> Plan:
@@ -194,10 +206,12 @@ def plan(conversion: Conversion, options: ConvertOptions, force: bool = False) -
             result.single = (options.output, "create")
         else:
             same = files.read_text(options.output) == rendered.text
-            result.single = (options.output, "unchanged" if same else "replace")
+            tightened = secrets.holds_credentials(conversion.source) and (files.file_mode(options.output) or 0) & 0o077
+            result.single = (options.output, "unchanged" if same and not tightened else "replace")
     if conversion.cri_config_text is not None and options.cri_config:
         old = files.read_text(options.cri_config) if files.exists(options.cri_config) else ""
         result.cri = (options.cri_config, old, conversion.cri_config_text)
+        result.cri_tightened = _tightened(conversion, options.cri_config)
     return result
 
 
@@ -214,6 +228,7 @@ def plan_text(p: Plan) -> str:
         lines.append(f"certs.d tree {where}:")
         lines.extend(f"  + create  {rel}" for rel in tree.create)
         lines.extend(f"  ~ replace {rel}" for rel in tree.replace)
+        lines.extend(f"  ~ mode    {rel} (owner only: it holds credentials)" for rel in tree.modes)
         lines.extend(f"    keep    {rel} (unchanged)" for rel in tree.unchanged)
         lines.extend(f"  - remove  {path} (generated, no longer part of the tree)" for path in tree.prune)
         lines.extend(f"  ! refuse  {rel}: {why}" for rel, why in tree.refused)
@@ -228,6 +243,8 @@ def plan_text(p: Plan) -> str:
     out = "\n".join(lines) + ("\n" if lines else "")
     if p.cri is not None:
         path, old, new = p.cri
+        if p.cri_tightened:
+            out += f"{path}: made 0600 (owner only): it holds credentials\n"
         if old == new:
             out += f"{path}: unchanged\n"
         else:

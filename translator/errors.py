@@ -45,6 +45,23 @@ class LossRefused(Exception):
     """`--strict` refused a conversion that would lose something (exit 3)."""
 
 
+def describe(exc: Exception) -> tuple[int, str]:
+    """The exit code and the `error:` line for a failure, the same from the CLI and from the task API
+    that integrations call (translator/fleet.py): never a traceback."""
+    if isinstance(exc, InputError):
+        return 2, f"error: {exc}"
+    if isinstance(exc, LossRefused):
+        return 3, f"error: {exc}"
+    if isinstance(exc, RecursionError):
+        return 2, "error: the input nests too deeply"
+    if isinstance(exc, MemoryError):
+        return 2, "error: the input is too large to process"
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return 2, f"error: {where}{exc.strerror or exc}"
+    return 2, f"error: internal error ({type(exc).__name__}: {exc}); please report it"
+
+
 def where_text(file: str | None, line: int | None = None, key: str | None = None) -> str:
     """`file:line`, `file: key` or `key`: the location part of every message."""
     if file and line:

@@ -370,6 +370,8 @@ class TreePlan:
     create: list[str] = field(default_factory=list)
     replace: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    #: the same content, but made owner-only: it holds credentials and others can read it
+    modes: list[str] = field(default_factory=list)
     #: (relative path, why it would not be written): the whole write would be refused
     refused: list[tuple[str, str]] = field(default_factory=list)
     #: generated files no longer part of the tree, which the write removes
@@ -383,7 +385,7 @@ def plan_tree(root: str, files: dict[str, tuple[str, int]], force: bool = False)
     if exists and not os.path.isdir(root):
         plan.refused.append((".", "exists and is not a directory"))
         return plan
-    for rel, (text, _mode) in files.items():
+    for rel, (text, mode) in files.items():
         target = os.path.join(root, rel)
         directory = os.path.dirname(target)
         if not exists or not os.path.lexists(target):
@@ -399,7 +401,8 @@ def plan_tree(root: str, files: dict[str, tuple[str, int]], force: bool = False)
         else:
             current = read_nofollow(target)
             if current == text.encode("utf-8"):
-                plan.unchanged.append(rel)
+                tightened = not mode & 0o077 and (file_mode(target) or 0) & 0o077
+                (plan.modes if tightened else plan.unchanged).append(rel)
             elif force or is_generated(current):
                 plan.replace.append(rel)
             else:

@@ -97,6 +97,9 @@ def mask_diff(text: str) -> str:
     return secrets.redact("".join(masked))
 
 
+BOM = b"\xef\xbb\xbf"
+
+
 @dataclass
 class Applied:
     written: list[str]
@@ -116,15 +119,27 @@ def tidy(p: Plan) -> None:
         batch.tidy(p.config_file)
 
 
-def apply(p: Plan, backup: bool = True, force: bool = False) -> Applied:
+def tightens(p: Plan) -> bool:
+    """True when the migrated config keeps credentials (auth, a secret header) and others can read
+    it: `apply(tighten=True)` then writes it owner-only (0600 at most)."""
+    mode = files.file_mode(p.config_file)
+    return bool(mode is not None and mode & 0o077 and secrets.holds_credentials(p.model.with_(hosts={})))
+
+
+def apply(p: Plan, backup: bool = True, force: bool = False, tighten: bool = False) -> Applied:
     """Write the tree and the config as one (both locked and staged before either is replaced);
     the tree is swapped in first, so that config_path never names a missing tree. A config
-    changed since `plan` read it is not overwritten."""
+    changed since `plan` read it is not overwritten. It keeps its mode, unless TIGHTEN and
+    `tightens(p)` (the Ansible modules ask for that; the CLI does not)."""
     if p.nothing_to_do:
         raise InputError(f"nothing to migrate: {p.nothing_to_do}", file=p.config_file)
+    tighten = tighten and tightens(p)
+    data = p.new_text.encode("utf-8")
+    if tighten and (files.read_nofollow(p.config_file) or b"").startswith(BOM):
+        data = BOM + data  # what an edit does by itself (edit=True keeps the mode, so it is not one here)
     with files.write_batch() as batch:
         tree = batch.tree(p.certs_dir, p.files, force=force)
-        config = batch.file(p.config_file, p.new_text.encode("utf-8"), secret=True, edit=True, backup=backup,
+        config = batch.file(p.config_file, data, secret=True, edit=not tighten, backup=backup,
                             expect=p.fingerprint)
         batch.commit()
     return Applied([*tree.written, p.config_file], tree.removed, config.backup, config.backup_existed)
