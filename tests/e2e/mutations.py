@@ -59,6 +59,37 @@ MUTATIONS = (
     Mutation("yaml-path-without-v2", "registries.yaml written without the /v2 that k3s needs",
              "translator/formats/registries_yaml_writer.py", "    return k3s_url(url)\n",
              '    return k3s_url(url).removesuffix("/v2")\n', ("test_certs_d_round_trip_through_registries_yaml",)),
+    # one row of the release table at a time (tests/e2e/test_release_facts.py)
+    Mutation('row-localhost-fill', "1.6.20's localhost upstream filled over https", "translator/releases.py",
+             'Fact("localhost_upstream", (("1.6.9", "1.6.24"), ("1.7.0", "1.7.7")), _LOCALHOST_HTTP_SKIP,',
+             'Fact("localhost_upstream", (("1.6.9", "1.6.24"), ("1.7.0", "1.7.7")), _LOCALHOST_HTTPS,', ('test_localhost_upstream_is_plain_http',)),  # noqa: E501
+    Mutation('row-https-first', '1.6.20 tries an http:// host with TLS over HTTPS first', "translator/releases.py",
+             'Fact("https_first_ports", (("1.5.0", "1.6.24"), ("1.7.0", "1.7.6")), _HF_NEVER,',
+             'Fact("https_first_ports", (("1.5.0", "1.6.24"), ("1.7.0", "1.7.6")), _HF_ANY,', ('test_http_host_with_ca_stays_plain_http',)),  # noqa: E501
+    Mutation('row-default-dir', '1.6.20 ignores _default', "translator/releases.py",
+             'Fact("default_dir", (("1.6.17", _OPEN),), True,',
+             'Fact("default_dir", (("1.6.17", _OPEN),), False,', ('test_default_directory_is_read',)),
+    Mutation('row-referrers', '1.6.20 accepts the referrers capability', "translator/releases.py",
+             'Fact("referrers", (("1.5.0", "2.1.9"),), False,',
+             'Fact("referrers", (("1.5.0", "2.1.9"),), True,', ('referrers',)),
+    Mutation('row-host-table', '1.6.20 reads a hosts.toml without [host]', "translator/releases.py",
+             'Fact("requires_host_table", (("1.5.0", "1.6.39"), ("1.7.0", "1.7.31")), True,',
+             'Fact("requires_host_table", (("1.5.0", "1.6.39"), ("1.7.0", "1.7.31")), False,', ('no_host_table',)),
+    Mutation('row-dial-timeout', '1.6.20 reads dial_timeout', "translator/releases.py",
+             'Fact("dial_timeout", (("1.5.0", "2.0.6"),), False,',
+             'Fact("dial_timeout", (("1.5.0", "2.0.6"),), True,', ('test_dial_timeout_is_an_unknown_key',)),
+    Mutation('row-config-v3', '1.6.20 reads the version 3 registry table', "translator/releases.py",
+             'Fact("config_v3", (("1.5.0", "1.6.31"), ("1.7.0", "1.7.16")), "unused",',
+             'Fact("config_v3", (("1.5.0", "1.6.31"), ("1.7.0", "1.7.16")), "read",', ('test_version_3_registry_table_is_unused',)),  # noqa: E501
+    Mutation('row-versionless', '1.6.20 reads full plugin keys in a version-less file', "translator/releases.py",
+             'Fact("versionless_v2_keys", (("1.5.0", "1.7.34"),), "ignored",',
+             'Fact("versionless_v2_keys", (("1.5.0", "1.7.34"),), "migrated",', ('test_version_less_file_ignores_full_plugin_keys',)),  # noqa: E501
+    Mutation('row-short-key', '1.6.20 starts with [plugins.cri] in a version 2 file', "translator/releases.py",
+             'Fact("short_key_in_v2", (("1.5.0", "1.7.34"),), "refused",',
+             'Fact("short_key_in_v2", (("1.5.0", "1.7.34"),), "ignored",', ('test_short_plugin_key_in_version_2_refuses_to_start',)),  # noqa: E501
+    Mutation('row-tls-conflict', '1.6.20 loads configs.*.tls beside config_path', "translator/releases.py",
+             'Fact("tls_config_path_conflict", (("1.5.0", "1.7.34"),), True,',
+             'Fact("tls_config_path_conflict", (("1.5.0", "1.7.34"),), False,', ('test_legacy_tls_applies_and_conflicts_with_config_path',)),  # noqa: E501
 )
 
 
@@ -83,7 +114,7 @@ def mutate(tree: str, mutation: Mutation) -> None:
 def run(tree: str, tests: tuple[str, ...]) -> tuple[int, str]:
     env = {**os.environ, "PYTHONPATH": tree}
     command = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "tests/e2e/test_e2e.py",
-               "-k", " or ".join(tests)]
+               "tests/e2e/test_release_facts.py", "-k", " or ".join(tests)]
     result = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, timeout=600)
     lines = result.stdout.strip().splitlines() or [""]
     cause = next((line[1:].strip() for line in lines if line.startswith("E ")), "")

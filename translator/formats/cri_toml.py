@@ -384,7 +384,7 @@ class _Reader:
         if registry.tls:
             self.tls_problems(registry)
         unusable = ""
-        if registry.config_path and registry.mirrors:
+        if registry.config_path and registry.mirrors and release.mirrors_config_path_conflict():
             self.warn("mirrors-with-config-path", ("config_path",), "mirrors together with config_path: "
                       "the CRI plugin fails to load (containerd#12612)", "run migrate", severity="error")
             unusable = ("mirrors together with config_path: containerd's CRI plugin fails to load, so every CRI pull "
