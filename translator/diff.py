@@ -71,6 +71,8 @@ def describe(d: Difference, a: Config, b: Config) -> str:
             position = order_b.index(key) + 1 if key in order_b else 0
             return f"endpoint {key} added (tried {_ordinal(position)} of {len(order_b)})"
         if order_a and order_a[-1] == key and _is_upstream(host, key):
+            if order_b and _is_upstream(host, order_b[-1]):
+                return f"endpoint {key} removed (the upstream is still tried last)"
             return "fallback to the upstream turned off"
         return f"endpoint {key} removed"
     what = FIELD_WORDS.get(d.field, d.field)
