@@ -491,6 +491,7 @@ def migrate(
     console.err(rep.loss_text(plan.changes, f"{config} ({plan.fmt})", f"certs-d in {plan.certs_dir}"))
     if not write:
         console.out(migrate_module.dry_run(plan), kind="diff")
+        console.err(migrate_module.plan_text(plan, force=force))
         return
     applied = migrate_module.apply(plan, backup=not no_backup, force=force)
     for path in applied.written:

@@ -82,6 +82,20 @@ def dry_run(p: Plan) -> str:
     return secrets.redact("".join(out))
 
 
+def plan_text(p: Plan, force: bool = False) -> str:
+    """What `--write` would do to the tree and the config, or refuse, in a few lines."""
+    tree = files.plan_tree(p.certs_dir, p.files, force=force)
+    lines = [f"with --write: {p.certs_dir}: {len(tree.create)} to create, {len(tree.replace)} to replace, "
+             f"{len(tree.unchanged)} unchanged, {len(tree.prune)} generated file(s) to remove"]
+    lines += [f"  would remove {path} (generated, no longer part of the tree)" for path in tree.prune]
+    lines += [f"  would refuse {rel}: {why}" for rel, why in tree.refused]
+    if tree.refused:
+        lines.append("  --write would change nothing while these remain (--force replaces hand-written files)")
+    lines.append(f"with --write: {p.config_file} gets config_path = {p.certs_dir!r}, its original kept as "
+                 f"{p.config_file}.bak unless --no-backup")
+    return "\n".join(lines) + "\n"
+
+
 def mask_diff(text: str) -> str:
     """A unified diff with the value of every secret key masked line by line: for a diff of a file
     that is not TOML (registries.yaml), or that could not be masked before diffing."""
