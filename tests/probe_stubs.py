@@ -95,7 +95,13 @@ class Stub:
 
             do_GET = do_HEAD = do_POST = handle_any
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: object, client_address: object) -> None:
+                # a failed TLS handshake: let the alert reach the client before the socket closes
+                # (closing with its unread bytes would reset the connection and lose the alert)
+                time.sleep(0.3)
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         if tls is not None:
             self.server.socket = tls.wrap_socket(self.server.socket, server_side=True,

@@ -179,7 +179,7 @@ def test_mutual_tls_needs_the_client_pair(tmp_path, certs) -> None:
         _, bad = probe_json(f"{upstream.host}/library/hello:1", without)
         _, good = probe_json(f"{upstream.host}/library/hello:1", paired)
     assert bad["used"] == f"{upstream.url}/v2"
-    assert bad["hosts"][0]["probe"]["outcome"] == "client cert"
+    assert bad["hosts"][0]["probe"]["outcome"] == "client cert", bad["hosts"][0]["probe"]
     assert "requires a client certificate" in bad["hosts"][0]["probe"]["reason"]
     assert good["used"] == f"{mirror.url}/v2"
     assert good["hosts"][0]["probe"]["tls"]["client_cert"] is True

@@ -199,16 +199,20 @@ class _Host:
 
         context = net.tls_context(self.host.ca, [], bool(self.host.skip_verify))
         context.maximum_version = ssl.TLSVersion.TLSv1_2
-        check = net.Client(context, self.client.timeout, self.client.deadline, [])
-        try:
-            check.send(method, url, {}, limit=1)
-        except net.NetError as again:
-            if again.kind == "tls-client-cert":
-                self.probe.notes.append("the connection closed after the TLS 1.3 handshake; over TLS 1.2 the "
-                                        "server asks for a client certificate")
-                return again
-        finally:
-            check.close()
+        for _attempt in range(3):  # the alert itself can be lost to a reset: ask up to three times
+            check = net.Client(context, self.client.timeout, self.client.deadline, [])
+            try:
+                check.send(method, url, {}, limit=1)
+                return exc
+            except net.NetError as again:
+                if again.kind == "tls-client-cert":
+                    self.probe.notes.append("the connection closed after the TLS 1.3 handshake; over TLS 1.2 the "
+                                            "server asks for a client certificate")
+                    return again
+                if again.kind not in ("closed", "tls"):
+                    return exc
+            finally:
+                check.close()
         return exc
 
     def _fall_back(self, exc: net.NetError) -> bool:
