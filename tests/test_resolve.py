@@ -129,7 +129,12 @@ def test_containerd_parse_host_file_cases() -> None:
     assert manifests[-1] == "https://test-default.registry/v2/app/manifests/sha256:" + "c" * 64
     # a tag needs pull and resolve: the pull-only hosts are not asked
     tagged = resolve("test-default.registry/app:1", config)
-    assert "https://mirror.registry/v2" not in urls(tagged)
+    assert urls(tagged) == ["https://test-1.registry/v2", "https://test-2.registry/v2", "https://test-3.registry/v2",
+                            "https://noprefixnoncompliant.registry", "https://onlyheader.registry/v2",
+                            "https://dial-timeout.registry/v2", "https://test-default.registry/v2"]
+    assert [s.url for s in tagged.skipped] == ["https://mirror.registry/v2", "https://mirror-bak.registry/us/v2",
+                                               "http://mirror.registry/v2", "https://noncompliantmirror.registry/v2/"
+                                               "namespaceprefix"]
     assert any("lack resolve" in s.reason for s in tagged.skipped)
 
 
