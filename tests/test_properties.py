@@ -233,6 +233,28 @@ def test_url_shortcut_agrees_with_gos_rules(raw: str) -> None:
     assert got == expected
 
 
+endpoint_texts = st.one_of(
+    url_texts,
+    st.builds(lambda scheme, host, path: f"{scheme}{host}{path}",
+              st.sampled_from(["", "http://", "https://"]),
+              st.one_of(hostnames, st.sampled_from(["docker.io", "localhost", "a-", "1.2.3.4", "x..y"])),
+              st.from_regex(r"(/[A-Za-z0-9._~\-]{0,6}){0,4}/?", fullmatch=True)),
+)
+
+
+@given(endpoint_texts)
+def test_endpoint_shortcut_agrees_with_k3s_rules(raw: str) -> None:
+    """k3s_normalize's shortcut for plain endpoints gives what the general rules give."""
+    from translator import endpoints
+
+    def outcome(function):
+        try:
+            return function(raw)
+        except (ValueError, InputError) as exc:
+            return type(exc).__name__
+    assert outcome(endpoints.k3s_normalize) == outcome(endpoints.k3s_normalize_general)
+
+
 @given(st.text(max_size=40), st.text(max_size=40))
 def test_toml_keys_and_strings_hold_any_text(name: str, text: str) -> None:
     """Every key and string written into a generated file reads back as exactly itself."""

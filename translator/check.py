@@ -30,6 +30,9 @@ def _contacted(config: Config) -> dict[str, set[str]]:
 def model_problems(config: Config, name: str) -> list[Problem]:
     problems = []
     contacted = _contacted(config)
+    by_host: dict[str, list[str]] = {}  # bare host -> contacted host:port, indexed once (10k keys x 10k hosts)
+    for contacted_host in sorted(contacted):
+        by_host.setdefault(ep_rules.split_host_port(contacted_host)[0], []).append(contacted_host)
     for registry in config.hosts:
         if registry == WILDCARD or registry.startswith("["):
             continue
@@ -42,7 +45,7 @@ def model_problems(config: Config, name: str) -> list[Problem]:
         if key == WILDCARD or key in ep_rules.HUB_ALIASES or key == ep_rules.DOCKER_HUB:
             continue
         host, _port = ep_rules.split_host_port(key)
-        same_host = sorted(c for c in contacted if c != key and ep_rules.split_host_port(c)[0] == host)
+        same_host = [c for c in by_host.get(host, ()) if c != key]
         only_itself = contacted.get(key, set()) <= {key}
         if same_host and only_itself:
             problems.append(Problem("warning", "auth-keyed-by-registry",

@@ -185,9 +185,30 @@ class K3sEndpoint:
     override: bool
 
 
+# `[https://]host[/path]` with a lower-case host, no port and path segments of unreserved
+# characters that path.Clean leaves alone: nearly every endpoint people write, and one whose
+# normalised forms are the input itself (property-tested against the general rules)
+_PLAIN_ENDPOINT = re.compile(r"(?:(https?)://)?([a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)"
+                             r"((?:/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*)")
+
+
 def k3s_normalize(endpoint: str) -> K3sEndpoint:
     """k3s `normalizeEndpointAddress`. Raises gourl.URLError where Go's url.Parse fails (k3s skips
     such endpoints with a warning) and InputError for a URL containerd could never use."""
+    plain = _PLAIN_ENDPOINT.fullmatch(endpoint)
+    if plain is not None and _HOSTNAME.match(plain.group(2)):
+        scheme, registry, path = plain.group(1) or "https", plain.group(2), plain.group(3)
+        host = default_host(registry)
+        if host == DOCKER_HUB_HOST:
+            registry = DOCKER_HUB
+        override = path not in ("", "/v2")
+        url = f"{scheme}://{host}{path if override else '/v2'}"
+        return K3sEndpoint(registry=registry, url_string=url, url=url, override=override)
+    return k3s_normalize_general(endpoint)
+
+
+def k3s_normalize_general(endpoint: str) -> K3sEndpoint:
+    """`k3s_normalize` by the general rules (Go's url.Parse and URL.String)."""
     raw = endpoint if "://" in endpoint else "//" + endpoint
     url = gourl.parse(raw)
     port = url.port()

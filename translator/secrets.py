@@ -18,6 +18,8 @@ SECRET_FIELDS = frozenset({"password", "auth", "identitytoken", "identity_token"
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "x-registry-auth"})
 
 _seen: set[str] = set()
+_seen_tokens: set[str] = set()  # the remembered secrets made of token characters only
+_seen_others: set[str] = set()
 #: shorter values are too likely to be ordinary words ("pass") to be hunted in free text;
 #: structured output masks secrets of any length at the field level
 _MIN_REMEMBERED = 6
@@ -25,8 +27,12 @@ _MIN_REMEMBERED = 6
 
 def remember(value: object) -> None:
     """Note a secret value so that `redact` removes it from any text printed later."""
-    if isinstance(value, str) and len(value) >= _MIN_REMEMBERED:
+    if isinstance(value, str) and len(value) >= _MIN_REMEMBERED and value not in _seen:
         _seen.add(value)
+        if _ALL_TOKEN.match(value):
+            _seen_tokens.add(value)
+        else:
+            _seen_others.add(value)
 
 
 def redact(text: str) -> str:
@@ -35,20 +41,42 @@ def redact(text: str) -> str:
     or `Bearer`, and any base64 token that decodes to `user:password` (a bare `auth` value) by
     `***`: the last net under every line the tool prints."""
     if _seen:
-        text = _secrets_pattern(frozenset(_seen)).sub(MASK, text)
+        text = _redact_remembered(text)
     if "@" in text:
         text = _USERINFO.sub(lambda m: m.group(1) + MASK + "@", text)
         text = _BARE_USERINFO.sub(lambda m: m.group(1) + ":" + MASK + "@", text)
     if _SCHEME_WORD.search(text):
         text = _SCHEME_CREDENTIALS.sub(lambda m: m.group(1) + MASK, text)
-    return _BASE64.sub(_mask_base64_credentials, text)
+    credentials = [token for token in set(_BASE64.findall(text)) if _decode_base64(token)]
+    if credentials:
+        text = _whole_pattern(frozenset(credentials), _BASE64_EDGE).sub(MASK, text)
+    return text
 
 
-@functools.lru_cache(maxsize=4)
-def _secrets_pattern(values: frozenset[str]) -> re.Pattern[str]:
+# a whole token only: a password `example` is not in `mirror.example.com` or `/example/`
+_EDGE = r"A-Za-z0-9._/:@-"
+_TOKEN = re.compile(rf"[{_EDGE}]+")
+_ALL_TOKEN = re.compile(rf"[{_EDGE}]+\Z")
+
+
+def _redact_remembered(text: str) -> str:
+    """TEXT with every remembered secret that stands as a whole token masked. A secret made of
+    token characters only is a whole run of them, so it is found by one pass over the runs and a
+    set lookup (10,000 secrets cost what one does); the rare secret with other characters goes
+    through a pattern compiled once per set of such secrets."""
+    if _seen_tokens:
+        found = _seen_tokens.intersection(_TOKEN.findall(text))
+        if found:
+            text = _whole_pattern(frozenset(found), _EDGE).sub(MASK, text)
+    if _seen_others:
+        text = _whole_pattern(frozenset(_seen_others), _EDGE).sub(MASK, text)
+    return text
+
+
+@functools.lru_cache(maxsize=8)
+def _whole_pattern(values: frozenset[str], edge: str) -> re.Pattern[str]:
+    """Any of VALUES with no EDGE character on either side."""
     alternatives = "|".join(re.escape(v) for v in sorted(values, key=len, reverse=True))
-    # a whole token only: a password `example` is not in `mirror.example.com` or `/example/`
-    edge = r"A-Za-z0-9._/:@-"
     return re.compile(rf"(?<![{edge}])(?:{alternatives})(?![{edge}])")
 
 
@@ -60,20 +88,14 @@ _BARE_USERINFO = re.compile(r"(?<![\w.+/:@%~-])([\w.~%+-]+):[^\s@/'\"<>`]+@(?=[\
 _SCHEME_CREDENTIALS = re.compile(r"\b((?:Basic|Bearer|basic|bearer|BASIC|BEARER)\s+)"
                                  r"(?:(?=[A-Za-z]*[0-9._~+/=-])[A-Za-z0-9._~+/-]{3,}|[A-Za-z]{12,})=*")
 _SCHEME_WORD = re.compile(r"(?i)basic|bearer")
-_BASE64 = re.compile(r"(?<![A-Za-z0-9+/=_-])(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?"
-                     r"(?![A-Za-z0-9+/=_-])")
-
-
-def _mask_base64_credentials(match: re.Match[str]) -> str:
-    """A token that decodes to printable `user:password` is a Docker-style `auth` value."""
-    token = match.group(0)
-    if ":" not in _decode_base64(token):
-        return token
-    return MASK
+_BASE64_EDGE = r"A-Za-z0-9+/=_-"
+_BASE64 = re.compile(rf"(?<![{_BASE64_EDGE}])(?:[A-Za-z0-9+/]{{4}})+(?:[A-Za-z0-9+/]{{2}}==|[A-Za-z0-9+/]{{3}}=)?"
+                     rf"(?![{_BASE64_EDGE}])")
 
 
 @functools.lru_cache(maxsize=4096)
 def _decode_base64(token: str) -> str:
+    """":" when TOKEN decodes to printable `user:password` (a Docker-style `auth` value), else ""."""
     import base64
     import binascii
 

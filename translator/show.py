@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import yaml
-
 from . import secrets
 from .model import Config, Endpoint
 
@@ -50,9 +48,10 @@ def model_dict(config: Config) -> dict[str, object]:
 
 
 def render(config: Config) -> str:
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    text = yaml.dump(model_dict(config), Dumper=dumper, sort_keys=False, default_flow_style=False,
-                     allow_unicode=True, width=120)
+    from .formats import yaml_out
+
+    data = model_dict(config)
+    text = yaml_out.dump(data, width=120) if data else "{}\n"
     return secrets.redact(text)
 
 

@@ -8,8 +8,6 @@ gives the same model again.
 
 from __future__ import annotations
 
-import yaml
-
 from .. import endpoints as ep_rules
 from ..model import (
     WILDCARD,
@@ -17,6 +15,7 @@ from ..model import (
     Endpoint,
     sorted_hosts,
 )
+from . import yaml_out
 
 
 def k3s_url(url: str) -> str:
@@ -136,7 +135,5 @@ def _fill_differs(name: str, config: Config) -> bool:
 def write(config: Config, no_default_endpoint: bool = False) -> str:
     """The registries.yaml text for CONFIG (YAML produced by PyYAML, never by templates)."""
     document = build_document(config, no_default_endpoint)
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    body = yaml.dump(document, Dumper=dumper, sort_keys=False, default_flow_style=False,
-                     allow_unicode=True, width=1000) if document else "{}\n"
+    body = yaml_out.dump(document, width=1000) if document else "{}\n"
     return HEADER + body
