@@ -203,3 +203,34 @@ def test_seed_003_library_key_is_never_consulted() -> None:
     config = cri_toml.read(text, "config.toml")
     for image in ("alpine:3", "docker.io/library/alpine:3"):
         assert urls(resolve(image, config)) == ["https://atomhub.openatom.cn/v2", "https://registry-1.docker.io/v2"]
+
+
+def test_resolve_reads_only_the_directories_containerd_opens(tmp_path, tool) -> None:
+    """containerd opens `host_port_`, the host, then `_default` (hostPaths): a broken hosts.toml of an
+    unrelated registry does not stop a pull, and neither does it stop `resolve`."""
+    import json
+
+    from translator.files import host_dir_names, read_tree
+
+    assert host_dir_names("r.example.com:5000") == ("r.example.com_5000_", "r.example.com:5000", "_default")
+    assert host_dir_names("docker.io") == ("docker.io", "_default")
+    root = tmp_path / "certs.d"
+    for name, text in {"broken.example.com/hosts.toml": "[host.\n",
+                       "r.example.com_5000_/hosts.toml": '[host."https://new.example.com"]\n',
+                       "r.example.com:5000/hosts.toml": '[host."https://old.example.com"]\n',
+                       "_default/hosts.toml": '[host."https://cache.example.com"]\n'}.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    assert sorted(read_tree(str(root), "r.example.com:5000").entries) == ["_default", "r.example.com:5000",
+                                                                          "r.example.com_5000_"]
+    run = tool("resolve", "r.example.com:5000/a:1", "--config", str(root), "--format", "json")
+    assert run.code == 0, run.text
+    assert json.loads(run.out)["hosts"][0]["url"] == "https://new.example.com/v2"
+    run = tool("resolve", "quay.io/a:1", "--config", str(root), "--format", "json")
+    assert run.code == 0, run.text
+    assert [h["url"] for h in json.loads(run.out)["hosts"]] == ["https://cache.example.com/v2", "https://quay.io/v2"]
+    assert "empty-certs-dir" not in run.err
+    assert "broken.example.com" not in run.err
+    # the broken file is still reported where containerd reads it: for its own registry, and in `check`
+    assert "invalid TOML" in tool("resolve", "broken.example.com/a:1", "--config", str(root)).err
+    assert tool("check", str(root)).code != 0

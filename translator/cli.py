@@ -12,6 +12,7 @@ supports it does not evaluate string annotations. So every annotation here must 
 Python 3.9 as it is (`Optional[str]`, not `str | None`); `make lint` (vermin) checks it.
 """
 
+import dataclasses
 import functools
 import gc
 import os
@@ -347,9 +348,13 @@ def resolve(
 
     from . import formats
     from . import resolve as resolve_module
+    from .reference import parse as parse_reference
 
     fmt = choose_format(format_, as_json, ("text", "json"))
-    model = formats.read(config, from_, read_options(certs_dir, docker_certs_dir, containerd, cri_config))
+    # a certs.d tree is read where containerd looks for this image's registry, and nowhere else
+    options = dataclasses.replace(read_options(certs_dir, docker_certs_dir, containerd, cri_config),
+                                  registry=parse_reference(image).registry)
+    model = formats.read(config, from_, options)
     warn_problems(model.problems)
     result = resolve_module.resolve(image, model)
     if (probe or blob) and not result.error:

@@ -257,13 +257,29 @@ class DirEntry:
 class Listing:
     root: str                         # absolute path ("" for a tree that exists only in memory)
     entries: dict[str, DirEntry] = field(default_factory=dict)
+    has_dirs: bool | None = None      # the root holds a directory, also one not read (None: see entries)
 
 
-def read_tree(path: str) -> Listing:
+def host_dir_names(registry: str) -> tuple[str, ...]:
+    """The directories containerd looks in for REGISTRY, in its order (`hostPaths`): `host_port_`
+    for a registry with a port, the registry itself, then `_default`."""
+    names = []
+    colon = registry.rfind(":")
+    if colon > 0:
+        names.append(f"{registry[:colon]}_{registry[colon + 1:]}_")
+    names += [registry, "_default"]
+    return tuple(n for n in names if n not in (".", "..") and os.sep not in n and "\0" not in n)
+
+
+def read_tree(path: str, registry: str | None = None) -> Listing:
     """The certs.d tree under PATH: every entry, each directory's hosts.toml and file names.
     A host directory that cannot be read is an error (containerd would fail on it too), never
-    skipped; a dangling symlink is an entry of kind "other"."""
+    skipped; a dangling symlink is an entry of kind "other". With REGISTRY, only the entries
+    containerd opens for it (`host_dir_names`): a pull reads one or two directories, not a
+    fleet-sized tree."""
     root = os.path.abspath(path)
+    if registry is not None:
+        return _read_tree_for(root, path, registry)
     entries: dict[str, DirEntry] = {}
     total = 0
     try:
@@ -291,6 +307,41 @@ def read_tree(path: str) -> Listing:
         else:
             entries[entry.name] = DirEntry("file" if is_file else "other")
     return Listing(root, entries)
+
+
+def _read_tree_for(root: str, path: str, registry: str) -> Listing:
+    if not os.path.isdir(root):
+        raise InputError("cannot read directory: not a directory", file=path, code="unreadable")
+    entries: dict[str, DirEntry] = {}
+    for name in host_dir_names(registry):
+        entry_path = os.path.join(root, name)
+        try:
+            is_directory = os.path.isdir(entry_path)
+        except (OSError, ValueError):
+            continue
+        if is_directory:
+            try:
+                names, content, mode = _read_host_dir(entry_path)
+            except OSError as exc:
+                raise InputError(f"cannot read directory: {exc.strerror}", file=entry_path,
+                                 code="unreadable") from None
+            entries[name] = DirEntry("dir", content, names, mode)
+        elif os.path.lexists(entry_path):
+            entries[name] = DirEntry("file" if os.path.isfile(entry_path) else "other")
+    return Listing(root, entries, any(e.kind == "dir" for e in entries.values()) or _holds_a_dir(root))
+
+
+def _holds_a_dir(root: str) -> bool:
+    """Whether ROOT holds a directory: stops at the first (a fleet-sized tree costs one read)."""
+    try:
+        with os.scandir(root) as scan:
+            for item in scan:
+                with contextlib.suppress(OSError):
+                    if item.is_dir(follow_symlinks=True):
+                        return True
+    except OSError:
+        return False
+    return False
 
 
 def read_host_file(path: str) -> tuple[str, Listing]:

@@ -47,6 +47,8 @@ class ReadOptions:
     docker_certs_dir: str | None = None
     #: registries-conf: namespace prefixes as k3s rewrites where that is exact
     keep_rewrites: bool = False
+    #: read a certs.d tree only where containerd looks for this registry (`resolve` of one image)
+    registry: str | None = None
 
 
 @dataclass
@@ -191,14 +193,14 @@ def read_text(text: str, fmt: str, name: str, options: ReadOptions = ReadOptions
         from . import cri_toml
 
         def load_tree(config_path: str) -> Config:
-            return _load_config_path(config_path, options.target)
+            return _load_config_path(config_path, options.target, options.registry)
 
         return cri_toml.read(text, name, fmt=fmt, flavor=options.flavor, load_tree=load_tree, target=options.target)
     if fmt == "crictl-info":
         from . import crictl_info
 
         return crictl_info.read(text, name, certs_dir=options.certs_dir,
-                                load_tree=lambda path: _load_config_path(path, options.target),
+                                load_tree=lambda path: _load_config_path(path, options.target, options.registry),
                                 target=options.target)
     if fmt == "docker-daemon":
         from . import docker_daemon
@@ -211,7 +213,7 @@ def read_text(text: str, fmt: str, name: str, options: ReadOptions = ReadOptions
     raise InputError(f"{fmt} is a directory format", file=name, fix="pass a certs.d directory")
 
 
-def _load_config_path(config_path: str, target: Target = DEFAULT_TARGET) -> Config:
+def _load_config_path(config_path: str, target: Target = DEFAULT_TARGET, registry: str | None = None) -> Config:
     """The hosts of the certs.d tree(s) a config.toml's `config_path` names: the first root that
     has a directory for a registry wins, `_default` included (SEMANTICS.md §2.1)."""
     from . import certs_d
@@ -222,7 +224,7 @@ def _load_config_path(config_path: str, target: Target = DEFAULT_TARGET) -> Conf
     for root in config_path.split(":"):
         if not root or not os.path.isdir(root):
             continue
-        tree = certs_d.read(files.read_tree(root), root, target=target)
+        tree = certs_d.read(files.read_tree(root, registry), root, target=target)
         if "*" in hosts:
             break
         for name, host in tree.hosts.items():
@@ -248,7 +250,8 @@ def read(path: str, fmt: str | None = None, options: ReadOptions = ReadOptions()
 
         if fmt not in (None, "certs-d"):
             raise InputError(f"is a directory, so it cannot be {fmt}", file=path, fix="pass --from certs-d")
-        config = certs_d.read(files.read_tree(path), path, flavor=options.flavor, target=options.target)
+        config = certs_d.read(files.read_tree(path, options.registry), path, flavor=options.flavor,
+                              target=options.target)
         config = config.with_(release=options.target.release, semantics="hosts")
         if options.cri_config:
             files.require_file(options.cri_config)  # a directory here is a mistake, not a tree

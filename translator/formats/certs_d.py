@@ -110,7 +110,10 @@ def read(listing: Listing, name: str, *, flavor: str = "vanilla", target: Target
         problems.extend(parser.problems)
         notes.extend(parser.notes)
         hosts[registry] = Host(name=registry, endpoints=tuple(e for e in endpoints if e is not None))
-    if listing.root and not any(entry.kind == "dir" for entry in listing.entries.values()):
+    has_dirs = listing.has_dirs
+    if has_dirs is None:
+        has_dirs = any(entry.kind == "dir" for entry in listing.entries.values())
+    if listing.root and not has_dirs:
         problems.append(Problem("warning", "empty-certs-dir", f"no host directory under {name}: containerd finds "
                                 "no hosts.toml here and uses every registry's defaults",
                                 "pass the certs.d directory itself (e.g. /etc/containerd/certs.d)", file=name))
