@@ -261,3 +261,71 @@ def test_toml_keys_and_strings_hold_any_text(name: str, text: str) -> None:
     import tomllib
 
     assert tomllib.loads(f"{toml_out.key(name)} = {toml_out.string(text)}\n") == {name: text}
+
+
+_LEAF = st.one_of(st.none(), st.booleans(), st.integers(-2, 2), st.sampled_from(["", "a", "b", "https://m"]))
+_TREE = st.recursive(_LEAF, lambda inner: st.one_of(
+    st.lists(inner, max_size=3),
+    st.dictionaries(st.sampled_from(["order", "endpoints", "ca", "https://m/v2", "skip_verify", "x"]), inner,
+                    max_size=3)), max_leaves=12)
+
+
+@given(_TREE, _TREE)
+def test_registry_walk_reports_what_deepdiff_reports(old, new) -> None:
+    """The loss report walks a registry's tables itself and asks deepdiff only inside lists above the
+    report's depth: at the report's granularity it finds exactly the places deepdiff finds."""
+    from deepdiff import DeepDiff
+
+    from translator.compare import _changed_paths, _granularity
+
+    if old == new:
+        return
+    prefix = ("hosts", "r.example.com")
+    diff = DeepDiff(old, new, view="tree", verbose_level=2, threshold_to_diff_deeper=0)
+    expected = {_granularity([*prefix, *level.path(output_format="list")]) for levels in diff.values()
+                for level in levels}
+    assert {_granularity(path) for path in _changed_paths(prefix, old, new)} == expected
+
+
+def _every_hosts_toml() -> list[str]:
+    found = []
+    for top in ("golden", "tests"):
+        for directory, _, names in os.walk(os.path.join(os.path.dirname(os.path.dirname(__file__)), top)):
+            found += [os.path.join(directory, name) for name in names if name.endswith(".toml")]
+    return found
+
+
+TRICKY_HOSTS_TOML = [
+    '[host."https://a"]\n[host."https://b"]\n[host."https://a".header]\n  x = ["1"]\n',
+    'host."https://c".capabilities = ["pull"]\n[host."https://a"]\n',
+    '[host."https://a"]\n  s = """\n[host."https://z"]\n"""\n[host."https://b"] # note\n',
+    '[host."https://a"]\n  [host."https://b"]\n',
+    '[host]\n[host."https://a"]\n[ host . "https://b" ]\n',
+    '[host."https://a"]\r\n[host."https://b"]\r\n',
+    "[host.'https://a']\n[host.\"https://b\"]\n",
+    '# c\nserver = "https://r"\n\n[host] # bare\n\n[host."https://a"]\n  x = 1\n[host."https://b".header]\n',
+]
+
+
+def test_simple_host_headers_agree_with_the_line_scanner() -> None:
+    """2.x lists hosts by their table headers: the one-regex reading of a simple file finds exactly the
+    headers the full scanner finds, on every TOML file in the project and on tricky layouts."""
+    from translator.compat import tomllib
+    from translator.formats import toml_lines
+    from translator.formats.hosts_toml import _host_headers
+
+    texts = TRICKY_HOSTS_TOML[:]
+    for path in _every_hosts_toml():
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            texts.append(handle.read())
+    checked = 0
+    for text in texts:
+        try:
+            tomllib.loads(text)
+        except (tomllib.TOMLDecodeError, RecursionError):
+            continue
+        scanned = [entry.path[:2] for entry in toml_lines.scan(text)
+                   if entry.kind == "table" and len(entry.path) >= 2 and entry.path[0] == "host"]
+        assert [path[:2] for path in _host_headers(text)] == scanned, text
+        checked += 1
+    assert checked > 100

@@ -215,10 +215,35 @@ def _changed_paths(prefix: tuple[str, ...], old: object, new: object) -> list[li
     if prefix[0] != "hosts" and isinstance(old, dict) and isinstance(new, dict):
         keys = list(old) + [k for k in new if k not in old]
         return [[*prefix, k] for k in keys if old.get(k) != new.get(k)]
+    paths: list[list[object]] = []
+    _walk_registry([*prefix], old, new, paths)
+    return paths
+
+
+_MISSING = object()
+
+
+def _walk_registry(path: list[object], old: object, new: object, paths: list[list[object]]) -> None:
+    """The paths where a registry's OLD and NEW meanings differ. Tables are walked here; a path as
+    deep as the report's granularity is reported as it is (anything deeper would be cut back to it),
+    and only a difference above that depth inside lists or values is left to deepdiff (imported only
+    then), so a conversion that loses a field costs no deepdiff import."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in list(old) + [k for k in new if k not in old]:
+            before, after = old.get(key, _MISSING), new.get(key, _MISSING)
+            if before is _MISSING or after is _MISSING:
+                paths.append([*path, key])
+            elif before != after:
+                _walk_registry([*path, key], before, after, paths)
+        return
+    deep_enough = len(_granularity([*path, ""])) <= len(path)  # deeper paths would be cut back to this one
+    if deep_enough or not (isinstance(old, (list, tuple)) and isinstance(new, (list, tuple))):
+        paths.append(path)  # a value or a type that changed is reported where it is, as deepdiff does
+        return
     from deepdiff import DeepDiff
 
     diff = DeepDiff(old, new, view="tree", verbose_level=2, threshold_to_diff_deeper=0)
-    return [[*prefix, *level.path(output_format="list")] for levels in diff.values() for level in levels]
+    paths.extend([*path, *level.path(output_format="list")] for levels in diff.values() for level in levels)
 
 
 def _granularity(parts: list[object]) -> tuple[str, ...]:

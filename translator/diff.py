@@ -8,7 +8,6 @@ setting changed. Secrets are never shown, only that they changed.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from . import compare, formats, secrets
@@ -123,6 +122,8 @@ def _detail(change: Change) -> str:
     after = secrets.mask_at(change.path, change.after)
     if change.path.startswith("auth"):
         return ""
+    import json
+
     return f": {json.dumps(before, ensure_ascii=False)} -> {json.dumps(after, ensure_ascii=False)}"
 
 

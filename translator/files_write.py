@@ -27,7 +27,6 @@ import contextlib
 import errno
 import os
 import re
-import secrets as random_names
 import signal
 import stat
 import time
@@ -49,7 +48,9 @@ _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
 def random_suffix() -> str:
-    return "".join(random_names.choice(_ALPHABET) for _ in range(8))
+    """Eight random letters and digits for a temporary name (os.urandom: the `secrets` module would
+    load hashlib and random, a tenth of a start-up, for a name that only has to be unlikely)."""
+    return "".join(_ALPHABET[byte % 36] for byte in os.urandom(8))
 
 
 def temp_pattern(name: str) -> re.Pattern[str]:

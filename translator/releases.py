@@ -531,6 +531,7 @@ def fact_names() -> tuple[str, ...]:
     return _FACT_NAMES
 
 
+@cache
 def facts_named(name: str) -> tuple[Fact, ...]:
     rows = tuple(f for f in FACTS if f.name == name)
     if not rows:
@@ -538,6 +539,7 @@ def facts_named(name: str) -> tuple[Fact, ...]:
     return rows
 
 
+@cache  # asked for every endpoint of every file: a fleet asks the same few questions 100,000 times
 def fact_for(name: str, release: Release) -> Fact:
     for row in facts_named(name):
         if any(_in_range(release, rng) for rng in row.ranges):

@@ -7,8 +7,6 @@ comment. Every value passes through `secrets.mask_at` and every line through
 
 from __future__ import annotations
 
-import json
-
 from . import secrets
 from .errors import Problem
 from .model import Change
@@ -22,6 +20,8 @@ def masked(change: Change) -> dict[str, object]:
 
 
 def as_json(changes: list[Change]) -> str:
+    import json  # here and below: only a run that prints JSON or a value loads the json module
+
     document = {"lossless": not changes, "changes": [masked(c) for c in changes]}
     return secrets.redact(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
 
@@ -31,6 +31,8 @@ def _short(value: object) -> str:
         return "(none)"
     if isinstance(value, dict) and set(value) >= {"capabilities", "ca", "client"}:
         return "(endpoint)"
+    import json
+
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= 120 else text[:117] + "..."
 
@@ -68,6 +70,8 @@ def summary(problems: list[Problem] | tuple[Problem, ...]) -> str:
 
 def problems_json(problems: list[Problem] | tuple[Problem, ...],
                   statistics: list[tuple[str, str, int]] | None = None) -> str:
+    import json
+
     document: dict[str, object] = {"problems": [p.as_dict() for p in problems]}
     if statistics is not None:
         document["statistics"] = [{"code": c, "severity": s, "count": n} for c, s, n in statistics]

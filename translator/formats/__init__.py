@@ -75,6 +75,8 @@ def check_target(fmt: str) -> None:
 def _detect_json(text: str, name: str) -> str | None:
     """crictl-info or docker-daemon for JSON that says so; None for anything else."""
     stripped = text.lstrip()
+    if not stripped.startswith(('"registry"', "{")):
+        return None  # most inputs: YAML or TOML, and no JSON reader is loaded for them
     from . import crictl_info
 
     if stripped.startswith('"registry"') and crictl_info.fragment_text(text) is not None:
@@ -131,7 +133,7 @@ def detect_text(text: str, name: str) -> str:
             check_depth(text, name)  # names the line
             raise InputError("nests too deeply", file=name) from None
     if toml_tree is not None:
-        check_depth(text, name)  # TOML that parses may still nest too deeply for what reads it next
+        check_depth(text, name, toml_tree)  # TOML that parses may still nest too deeply for what reads it next
         from . import cri_toml
     if toml_tree and _is_registries_conf(toml_tree):
         return "registries-conf"

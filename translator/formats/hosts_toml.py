@@ -42,6 +42,24 @@ KNOWN_MISTAKES = {
     "proxy": "no released containerd reads proxy (containerd PR #13359 is not merged); set HTTPS_PROXY for "
              "the containerd service",
 }
+# a header of a simple hosts.toml (every file this tool writes): [host."<url>"] or [host."<url>".<table>]
+_SIMPLE_HOST_HEADER = re.compile(r'^\[host\."([^"\\\x00-\x1f\x7f]*)"(?:\.[A-Za-z0-9_-]+)?\][ \t]*(?:#[^\n]*)?$', re.M)
+_BARE_HOST_HEADER = re.compile(r"^\[host\][ \t]*(?:#[^\n]*)?$", re.M)
+_ANY_HEADER = re.compile(r"^[ \t]*\[", re.M)
+
+
+def _host_headers(text: str) -> list[tuple[str, ...]]:
+    """The paths of the `[host…]` table headers of TEXT (parsed TOML), in order. A file without
+    multi-line strings, whose every header is a simple one, is read with one regular expression
+    (every line that starts with `[` is then a header); anything else by the full line scanner."""
+    if "\"\"\"" not in text and "\'\'\'" not in text:
+        simple = _SIMPLE_HOST_HEADER.findall(text)
+        if len(simple) + len(_BARE_HOST_HEADER.findall(text)) == len(_ANY_HEADER.findall(text)):
+            return [("host", key) for key in simple]
+    return [entry.path for entry in toml_lines.scan(text)
+            if entry.kind == "table" and len(entry.path) >= 2 and entry.path[0] == "host"]
+
+
 _DURATION = re.compile(r"^[-+]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$|^[-+]?0$")
 
 Path = tuple[str, ...]
@@ -159,13 +177,13 @@ class HostsFile:
             return list(hosts)
         listed: list[str] = []
         previous = None
-        for entry in toml_lines.scan(self.text):
-            if entry.kind == "table" and len(entry.path) >= 2 and entry.path[0] == "host":
-                if entry.path[1] != previous and entry.path[1] in hosts:
-                    listed.append(entry.path[1])
-                previous = entry.path[1]
+        for path in _host_headers(self.text):
+            if path[1] != previous and path[1] in hosts:
+                listed.append(path[1])
+            previous = path[1]
+        headers = set(listed)
         for key in hosts:
-            if key not in listed:
+            if key not in headers:
                 self.warn("host-not-a-table", ("host", key), f"{key!r} is written as a dotted key or an inline table: "
                           f"{self.target.who('host_listing', 'table-headers')} only {self.target.verb('list')} "
                           "[host.\"…\"] table headers, "

@@ -14,8 +14,6 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-import tomlkit
-
 from ..compat import tomllib
 from ..errors import InputError
 
@@ -35,6 +33,8 @@ def key(name: str) -> str:
 
 @lru_cache(maxsize=4096)
 def _escaped_key(name: str) -> str:
+    import tomlkit  # only where a key needs quoting: reading TOML never loads it
+
     return tomlkit.key(name).as_string()
 
 
@@ -47,6 +47,8 @@ def string(text: str) -> str:
 
 @lru_cache(maxsize=8192)
 def _escaped(text: str) -> str:
+    import tomlkit
+
     return tomlkit.item(text).as_string()
 
 
@@ -109,10 +111,15 @@ def loads(text: str) -> dict:
 MAX_DEPTH = 100
 
 
+def _cannot_nest_deeply(text: str) -> bool:
+    """Every level of nesting needs a `[`, `{` or `.`: too few of them in all of TEXT, and it cannot."""
+    return text.count("[") + text.count("{") + text.count(".") <= MAX_DEPTH
+
+
 def too_deep(text: str) -> int | None:
     """The line where TOML TEXT first nests deeper than MAX_DEPTH (tables, dotted keys, arrays and
     inline tables all count), or None."""
-    if text.count("[") + text.count("{") + text.count(".") <= MAX_DEPTH:
+    if _cannot_nest_deeply(text):
         return None
     from .toml_lines import deepest
 
@@ -120,24 +127,46 @@ def too_deep(text: str) -> int | None:
     return line if depth > MAX_DEPTH else None
 
 
-def check_depth(text: str, label: str) -> None:
+def check_depth(text: str, label: str, tree: dict | None = None) -> None:
     """Refuse TOML nesting deeper than MAX_DEPTH before a parser recurses into it (like YAML's
-    bound in yaml_in.py)."""
+    bound in yaml_in.py). With TREE (TEXT already parsed), the tree's own depth decides when it is
+    well inside the bound: the line-by-line scan that names the line is only for trees near it."""
+    if _cannot_nest_deeply(text) or (tree is not None and _tree_depth(tree) <= MAX_DEPTH - _DEPTH_MARGIN):
+        return
     line = too_deep(text)
     if line is not None:
         raise InputError(f"TOML nests too deeply (more than {MAX_DEPTH} levels)", file=label, line=line,
                          fix="a containerd config.toml or hosts.toml needs only a few levels")
 
 
+# how much deeper TOML text can count than the tree it parses to (a header, its dotted keys and an
+# inline table each open one level in both); the scan decides within this margin of the bound
+_DEPTH_MARGIN = 5
+
+
+def _tree_depth(tree: object) -> int:
+    """How deeply tables and arrays nest in TREE, without recursion."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
+
+
 def parse(text: str, label: str) -> dict:
     """TEXT as TOML, or an InputError at the offending line (nesting too deep included)."""
-    check_depth(text, label)
     try:
-        return loads(text)
+        tree = loads(text)
     except tomllib.TOMLDecodeError as exc:
+        check_depth(text, label)  # too deep is the error to report, wherever the syntax breaks
         raise toml_error(exc, label, text) from None
     except RecursionError:
+        check_depth(text, label)  # names the line
         raise InputError("TOML nests too deeply", file=label) from None
+    check_depth(text, label, tree)
+    return tree
 
 
 def verified(text: str, expected: dict) -> str:
