@@ -130,16 +130,22 @@ def _not_regular(path: str, mode: int) -> InputError:
     return InputError(f"is {kind_of(mode)}, not a regular file", file=path, fix=fix, code="unreadable")
 
 
-def _read_fd(fd: int, path: str) -> bytes:
+def _read_fd(fd: int, path: str, size: int = 0) -> bytes:
+    """The bytes of FD (closed after), at most `max_bytes` + 1 of them, in reads the size of the
+    file as it was stat'ed (a file can grow meanwhile; the limit still holds). A read never asks
+    for the whole limit at once: Python would allocate it, for every small hosts.toml of a tree."""
     chunks = []
     left = max_bytes + 1
-    with os.fdopen(fd, "rb", closefd=True) as handle:
+    step = max(size + 1, 65536)
+    try:
         while left > 0:
-            chunk = handle.read(left)
+            chunk = os.read(fd, min(left, step))
             if not chunk:
                 break
             chunks.append(chunk)
             left -= len(chunk)
+    finally:
+        os.close(fd)
     data = b"".join(chunks)
     if len(data) > max_bytes:
         raise InputError(f"larger than {max_bytes} bytes", file=path,
@@ -162,7 +168,7 @@ def _read(path: str) -> tuple[bytes, os.stat_result | None]:
                                  fix="pass --max-bytes to raise the limit if the input is really that large")
             return data, None
         fd, st = _open_regular(path)
-        data = _read_fd(fd, path)
+        data = _read_fd(fd, path, st.st_size)
     except FileNotFoundError:
         raise InputError("no such file", file=path) from None
     except OSError as exc:

@@ -315,9 +315,13 @@ def read_back(rendered: Rendered, options: ReadOptions, cri_text: str | None = N
     """The model of something this tool rendered, read without touching the disk."""
     if rendered.fmt == "certs-d":
         from . import certs_d, cri_toml
+        from .toml_out import forget_handed_over
 
         listing = files.listing_from_files({k: v for k, (v, _m) in rendered.files.items()})
-        config = certs_d.read(listing, "(output)", flavor=options.flavor, target=options.target)
+        try:
+            config = certs_d.read(listing, "(output)", flavor=options.flavor, target=options.target)
+        finally:
+            forget_handed_over()
         config = config.with_(release=options.target.release, semantics="hosts")
         if cri_text is not None:
             beside = cri_toml.read(cri_text, "(cri config)", target=options.target)

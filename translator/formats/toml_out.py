@@ -101,11 +101,23 @@ class StructureError(RuntimeError):
     """A generated document does not parse back to the data it was built from (a bug)."""
 
 
-@lru_cache(maxsize=65536)
+# files this process generated and verified, parsed, until the conversion reads them back: each
+# generated file is parsed once, however many there are (an LRU cache thrashed above its size, and
+# kept what it no longer needed)
+_handed_over: dict[str, dict] = {}
+_HANDOVER_LIMIT = 2_000_000
+
+
 def loads(text: str) -> dict:
-    """tomllib.loads, remembered: a file written here is parsed once to verify it and once more
-    when the conversion reads its output back. Callers must not change the result."""
-    return tomllib.loads(text)
+    """tomllib.loads, or the tree of a generated TEXT verified earlier (handed over once: the
+    second reader of the same text parses it again). Callers must not change the result."""
+    tree = _handed_over.pop(text, None)
+    return tree if tree is not None else tomllib.loads(text)
+
+
+def forget_handed_over() -> None:
+    """Drop the parsed trees no reader took (a rendering that was never read back)."""
+    _handed_over.clear()
 
 
 MAX_DEPTH = 100
@@ -172,11 +184,13 @@ def parse(text: str, label: str) -> dict:
 def verified(text: str, expected: dict) -> str:
     """TEXT, after checking that TOML parses it back to exactly EXPECTED."""
     try:
-        parsed = loads(text)
+        parsed = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:  # pragma: no cover - a bug, never user input
         raise StructureError(f"generated TOML does not parse: {exc}") from None
     if parsed != expected:
         raise StructureError("generated TOML does not hold the data it was built from")
+    if len(_handed_over) < _HANDOVER_LIMIT:
+        _handed_over[text] = parsed
     return text
 
 
