@@ -400,3 +400,28 @@ def test_a_lone_hosts_toml_is_read_as_its_host_directory(tool, write):
     assert run.code == 0 and "ghcr.io:" in run.out, run.text
     assert_clean_error(tool("show", "--from", "certs-d", path.replace("ghcr.io", "quay.io")), "no such file")
     assert_clean_error(tool("show", "--from", "certs-d", path + ".d"), "no such directory")
+
+
+@pytest.mark.parametrize("to", ["certs-d", "registries-yaml", "cri-v2"])
+def test_verification_reads_back_what_is_on_disk(tmp_path, to) -> None:
+    """`convert -o` says "verified" only for what the disk holds: bytes as rendered are the output
+    already read back; anything else (changed meanwhile, an extra file) is read and compared in full."""
+    from translator import convert as conv
+    from translator.errors import InputError
+
+    out = tmp_path / "out"
+    options = conv.ConvertOptions(to=to, output=str(out))
+    conversion = conv.convert(os.path.join(ROOT, "examples", "registries.yaml"), options)
+    conv.write(conversion, options)
+    assert conv.verify_written(conversion, options).startswith("verified:")
+    if to == "certs-d":
+        victim = next(out.glob("*/hosts.toml"))
+        victim.write_text(victim.read_text().replace("https://", "http://", 1))
+    else:
+        out.write_text(out.read_text().replace("https://", "https://x", 1))
+    with pytest.raises(InputError, match="does not read back"):
+        conv.verify_written(conversion, options)
+    if to == "certs-d":  # an extra file in a host directory is read with the rest, and means nothing here
+        conv.write(conversion, options, force=True)
+        (victim.parent / "notes.txt").write_text("kept\n")
+        assert conv.verify_written(conversion, options).startswith("verified:")

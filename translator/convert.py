@@ -281,7 +281,7 @@ def verify_written(conversion: Conversion, options: ConvertOptions) -> str:
         return f"wrote {options.cri_config}"
     if not os.path.isdir(target) and not os.path.isfile(target):
         return f"wrote {target}"  # a device such as /dev/stdout: written in place, nothing to read back
-    if conversion.rendered.fmt == "certs-d" and not options.cri_config and _tree_as_rendered(target, conversion):
+    if _written_as_rendered(target, conversion, options):
         return _verified_line(target, conversion)
     if conversion.rendered.fmt == "docker-daemon":
         on_disk = _docker_on_disk(conversion, options)
@@ -310,14 +310,23 @@ def _verified_line(target: str, conversion: Conversion) -> str:
     return f"verified: {target} read back from disk means the same as the source for pulls"
 
 
+def _written_as_rendered(target: str, conversion: Conversion, options: ConvertOptions) -> bool:
+    """Whether the disk holds exactly the bytes this conversion rendered and read back (see
+    `_tree_as_rendered`); a daemon.json with its certificate directory, or a tree beside a
+    containerd config, is always read and compared in full."""
+    if conversion.back is None or conversion.rendered.fmt == "docker-daemon":
+        return False
+    if conversion.rendered.fmt == "certs-d":
+        return not options.cri_config and _tree_as_rendered(target, conversion)
+    return files.holds(target, conversion.rendered.text.encode("utf-8"))
+
+
 def _tree_as_rendered(target: str, conversion: Conversion) -> bool:
     """Whether every host directory this conversion wrote holds, read back from the disk, exactly
     the bytes it rendered and nothing else. Those bytes were already read as the runtime reads
     them (the losses were measured on them), so the same bytes at the same place mean the same;
     anything else is read and compared in full."""
-    if conversion.back is None:
-        return False
-    listing = files.read_tree(target)
+    listing = files.read_tree(target, limited=False)  # the tool's own output: never refused for its size
     for rel, (text, _mode) in conversion.rendered.files.items():
         directory, _, name = rel.partition("/")
         entry = listing.entries.get(directory)

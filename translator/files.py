@@ -130,12 +130,13 @@ def _not_regular(path: str, mode: int) -> InputError:
     return InputError(f"is {kind_of(mode)}, not a regular file", file=path, fix=fix, code="unreadable")
 
 
-def _read_fd(fd: int, path: str, size: int = 0) -> bytes:
+def _read_fd(fd: int, path: str, size: int = 0, limit: int | None = None) -> bytes:
     """The bytes of FD (closed after), at most `max_bytes` + 1 of them, in reads the size of the
     file as it was stat'ed (a file can grow meanwhile; the limit still holds). A read never asks
     for the whole limit at once: Python would allocate it, for every small hosts.toml of a tree."""
+    limit = max_bytes if limit is None else limit
     chunks = []
-    left = max_bytes + 1
+    left = limit + 1
     step = max(size + 1, 65536)
     try:
         while left > 0:
@@ -147,8 +148,8 @@ def _read_fd(fd: int, path: str, size: int = 0) -> bytes:
     finally:
         os.close(fd)
     data = b"".join(chunks)
-    if len(data) > max_bytes:
-        raise InputError(f"larger than {max_bytes} bytes", file=path,
+    if len(data) > limit:
+        raise InputError(f"larger than {limit} bytes", file=path,
                          fix="pass --max-bytes to raise the limit if the file is really that large")
     return data
 
@@ -180,6 +181,19 @@ def _read(path: str) -> tuple[bytes, os.stat_result | None]:
 def read_bytes(path: str) -> bytes:
     """The content of the regular file PATH (`-` is standard input), refusing more than `max_bytes`."""
     return _read(path)[0]
+
+
+def holds(path: str, data: bytes) -> bool:
+    """Whether the regular file PATH holds exactly DATA (what this run wrote there): read up to one
+    byte more than DATA, so the input limit does not apply to the tool's own output."""
+    try:
+        fd, st = _open_regular(path)
+    except (OSError, InputError):
+        return False
+    try:
+        return _read_fd(fd, path, st.st_size, limit=len(data)) == data
+    except (OSError, InputError):
+        return False
 
 
 def decode(data: bytes, path: str) -> str:
@@ -279,7 +293,7 @@ def host_dir_names(registry: str) -> tuple[str, ...]:
     return tuple(n for n in names if n not in (".", "..") and os.sep not in n and "\0" not in n)
 
 
-def read_tree(path: str, registry: str | None = None) -> Listing:
+def read_tree(path: str, registry: str | None = None, *, limited: bool = True) -> Listing:
     """The certs.d tree under PATH: every entry, each directory's hosts.toml and file names.
     A host directory that cannot be read is an error (containerd would fail on it too), never
     skipped; a dangling symlink is an entry of kind "other". With REGISTRY, only the entries
@@ -309,7 +323,7 @@ def read_tree(path: str, registry: str | None = None) -> Listing:
                 raise InputError(f"cannot read directory: {exc.strerror}", file=entry.path,
                                  code="unreadable") from None
             total += len(content or b"")
-            if total > 16 * max_bytes:
+            if limited and total > 16 * max_bytes:
                 raise InputError(f"the hosts.toml files add up to more than {16 * max_bytes} bytes", file=path)
             entries[entry.name] = DirEntry("dir", content, names, mode)
         else:
