@@ -34,3 +34,13 @@ def test_base64_credentials_are_masked_wherever_they_stand():
 def test_userinfo_and_authorization_values_are_masked():
     assert secrets.redact("https://robot:pw123@mirror.example.com/v2") == "https://robot:***@mirror.example.com/v2"
     assert secrets.redact("Authorization: Bearer abc.def-123") == "Authorization: Bearer ***"
+
+
+def test_a_redacted_text_is_searched_again_once_a_new_secret_is_known():
+    """A report redacted where it is built is not searched again when printed, unless a secret was
+    remembered in between: then the printed text is masked for it too."""
+    text = "token late-secret-4711 and more"
+    once = secrets.redact(text)
+    assert secrets.redact(once) is once
+    secrets.remember("late-secret-4711")
+    assert secrets.redact(once) == "token *** and more"

@@ -344,8 +344,6 @@ def resolve(
 
     Exit 1 when the runtime cannot use the configuration at all (no pull happens).
     """
-    import json
-
     from . import formats
     from . import resolve as resolve_module
     from .reference import parse as parse_reference
@@ -370,6 +368,8 @@ def resolve(
             raise typer.Exit(1)
         return
     if fmt == "json":
+        import json
+
         console.out(json.dumps(result.as_dict(), indent=2, ensure_ascii=False) + "\n", kind="plain")
     else:
         console.out(resolve_module.render_text(result))

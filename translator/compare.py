@@ -97,7 +97,7 @@ def _view(config: Config, capabilities: tuple[str, ...]) -> _View:
 def has_hosts_meaning(config: Config) -> bool:
     """True when CONFIG is a hosts.toml tree (or what k3s renders into one): there, `push` and
     `referrers` mean something to the clients that read certs.d."""
-    from .resolve import semantics_of
+    from .model import semantics_of
 
     return semantics_of(config) in ("hosts", "k3s")
 
@@ -342,7 +342,7 @@ def effective_list(config: Config, name: str) -> list[Endpoint]:
 
 def _entry_differences(a: Config, b: Config, name: str, entry: str) -> list[Difference]:
     """A registry entry on one side only, as what changes in the list containerd uses for it."""
-    from .resolve import semantics_of
+    from .model import semantics_of
 
     one_a = Config(hosts={name: Host(name, tuple(effective_list(a, name)))}, release=a.release,
                    semantics=semantics_of(a), tls_inert=a.tls_inert)

@@ -145,6 +145,10 @@ def write(conversion: Conversion, options: ConvertOptions, force: bool = False) 
     as one: both are locked and staged before either is replaced (translator.files_write)."""
     written = Written()
     rendered = conversion.rendered
+    tree_target = options.output if rendered.fmt == "certs-d" else options.docker_certs_dir
+    if not (options.output or (tree_target and rendered.files) or (conversion.cri_config_text is not None
+                                                                   and options.cri_config)):
+        return written  # standard output only: no lock, nothing staged (and the writer is not loaded)
     with files.write_batch() as batch:
         outputs = []
         if rendered.fmt == "certs-d":

@@ -270,7 +270,26 @@ class _Stager:
                 fsync_dir(directory)
             fsync_dir(self.stage)
         else:
-            os.sync()  # one flush for a whole fleet instead of one fsync per file
+            _sync_file_system(self.stage)  # one flush for a whole fleet instead of one fsync per file
+
+
+def _sync_file_system(directory: str) -> None:
+    """Flush the file system that holds DIRECTORY: syncfs(2) where the C library has it (Linux), so
+    that a large tree waits for its own disk only, not for every dirty page of the machine as
+    sync(2) does; sync(2) elsewhere."""
+    try:
+        import ctypes
+
+        syncfs = ctypes.CDLL(None, use_errno=True).syncfs
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except (OSError, AttributeError):
+        os.sync()
+        return
+    try:
+        if syncfs(fd) != 0:
+            os.sync()
+    finally:
+        os.close(fd)
 
 
 def _copy_xattrs(source: str, target: str) -> None:

@@ -199,3 +199,20 @@ def sorted_hosts(config: Config) -> list[tuple[str, Host]]:
     namespace or a domain wildcard are left out (only registries-conf writes them)."""
     return sorted(((k, v) for k, v in config.hosts.items() if not is_prefix_name(k)),
                   key=lambda item: (item[0] == WILDCARD, item[0]))
+
+
+def semantics_of(config: Config) -> str:
+    """Whose rules turn the model into requests: k3s, legacy CRI, hosts.toml, Docker's registry
+    service (docker-daemon) or containers/image (registries-conf)."""
+    if config.semantics:
+        return config.semantics
+    fmt = config.source_format
+    if fmt == "registries-yaml":
+        return "k3s"
+    if (fmt.startswith("cri-") or fmt == "crictl-info") and not config.config_path:
+        return "legacy"
+    if fmt == "docker-daemon":
+        return "docker"
+    if fmt == "registries-conf":
+        return "containers"
+    return "hosts"

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from . import endpoints as ep_rules
 from . import gourl, secrets
 from .errors import InputError
-from .model import ALL_CAPABILITIES, IMAGE_UPSTREAM, WILDCARD, Config, Endpoint
+from .model import ALL_CAPABILITIES, IMAGE_UPSTREAM, WILDCARD, Config, Endpoint, semantics_of
 from .reference import Reference, parse
 
 
@@ -80,23 +80,6 @@ class Resolution:
         if self.error:
             data["error"] = self.error
         return data
-
-
-def semantics_of(config: Config) -> str:
-    """Whose rules turn the model into requests: k3s, legacy CRI, hosts.toml, Docker's registry
-    service (docker-daemon) or containers/image (registries-conf)."""
-    if config.semantics:
-        return config.semantics
-    fmt = config.source_format
-    if fmt == "registries-yaml":
-        return "k3s"
-    if (fmt.startswith("cri-") or fmt == "crictl-info") and not config.config_path:
-        return "legacy"
-    if fmt == "docker-daemon":
-        return "docker"
-    if fmt == "registries-conf":
-        return "containers"
-    return "hosts"
 
 
 _SEMANTICS_WORDS = {"docker": "Docker's registry service (daemon.json, classic image store)",

@@ -40,6 +40,9 @@ def redact(text: str) -> str:
     (`scheme://user:pass@`, or `user:pass@host` without a scheme), the credentials after `Basic`
     or `Bearer`, and any base64 token that decodes to `user:password` (a bare `auth` value) by
     `***`: the last net under every line the tool prints."""
+    global _last_redacted
+    if _last_redacted is not None and text is _last_redacted[0] and len(_seen) == _last_redacted[1]:
+        return text  # this very text came out of here, and no secret was remembered since
     if _seen:
         text = _redact_remembered(text)
     if "@" in text:
@@ -50,7 +53,13 @@ def redact(text: str) -> str:
     credentials = [token for token in set(_BASE64.findall(text)) if _decode_base64(token)]
     if credentials:
         text = _whole_pattern(frozenset(credentials), _BASE64_EDGE).sub(MASK, text)
+    _last_redacted = (text, len(_seen))
     return text
+
+
+# the last text redact() returned, and how many secrets it knew then: a report redacted where it
+# is built is not searched again when it is printed (a fleet's report is megabytes)
+_last_redacted: tuple[str, int] | None = None
 
 
 # a whole token only: a password `example` is not in `mirror.example.com` or `/example/`

@@ -120,7 +120,7 @@ def _is_registries_conf(tree: dict) -> bool:
 
 def detect_text(text: str, name: str) -> str:
     """The format of TEXT, from its content (and, when the content cannot tell, the name)."""
-    from .toml_out import check_depth
+    from .toml_out import check_depth, hand_over
 
     json_format = _detect_json(text, name)
     if json_format is not None:
@@ -134,6 +134,7 @@ def detect_text(text: str, name: str) -> str:
             raise InputError("nests too deeply", file=name) from None
     if toml_tree is not None:
         check_depth(text, name, toml_tree)  # TOML that parses may still nest too deeply for what reads it next
+        hand_over(text, toml_tree)  # the reader gets this tree instead of parsing the file again
         from . import cri_toml
     if toml_tree and _is_registries_conf(toml_tree):
         return "registries-conf"
@@ -314,7 +315,7 @@ def render(config: Config, fmt: str, *, keep_rewrites: bool = False, no_default_
 def read_back(rendered: Rendered, options: ReadOptions, cri_text: str | None = None) -> Config:
     """The model of something this tool rendered, read without touching the disk."""
     if rendered.fmt == "certs-d":
-        from . import certs_d, cri_toml
+        from . import certs_d
         from .toml_out import forget_handed_over
 
         listing = files.listing_from_files({k: v for k, (v, _m) in rendered.files.items()})
@@ -324,6 +325,8 @@ def read_back(rendered: Rendered, options: ReadOptions, cri_text: str | None = N
             forget_handed_over()
         config = config.with_(release=options.target.release, semantics="hosts")
         if cri_text is not None:
+            from . import cri_toml
+
             beside = cri_toml.read(cri_text, "(cri config)", target=options.target)
             config = config.with_(auth=beside.auth, headers=beside.headers)
         return config

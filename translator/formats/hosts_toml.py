@@ -25,7 +25,7 @@ from .. import gourl, secrets
 from ..errors import InputError, Problem
 from ..model import ALL_CAPABILITIES, IMAGE_UPSTREAM, WILDCARD, Change, Endpoint, endpoint_path, ordered_capabilities
 from ..releases import DEFAULT_TARGET, Target
-from . import toml_lines, toml_out
+from . import toml_out
 
 HOST_FIELDS = ("capabilities", "ca", "client", "skip_verify", "header", "override_path", "dial_timeout")
 KNOWN_CAPABILITIES = ("pull", "resolve", "push", "referrers")
@@ -44,6 +44,10 @@ KNOWN_MISTAKES = {
 }
 # a header of a simple hosts.toml (every file this tool writes): [host."<url>"] or [host."<url>".<table>]
 _SIMPLE_HOST_HEADER = re.compile(r'^\[host\."([^"\\\x00-\x1f\x7f]*)"(?:\.[A-Za-z0-9_-]+)?\][ \t]*(?:#[^\n]*)?$', re.M)
+# the keys of a table that `settings` does not read: such a table is an endpoint without settings
+_NO_SETTINGS = frozenset({"capabilities", "override_path", "server", "host"})
+# capability lists already validated and ordered (without referrers, whose check depends on the release)
+_KNOWN_CAPABILITY_LISTS: dict[tuple[str, ...], tuple[str, ...]] = {}
 _BARE_HOST_HEADER = re.compile(r"^\[host\][ \t]*(?:#[^\n]*)?$", re.M)
 _ANY_HEADER = re.compile(r"^[ \t]*\[", re.M)
 
@@ -56,6 +60,8 @@ def _host_headers(text: str) -> list[tuple[str, ...]]:
         simple = _SIMPLE_HOST_HEADER.findall(text)
         if len(simple) + len(_BARE_HOST_HEADER.findall(text)) == len(_ANY_HEADER.findall(text)):
             return [("host", key) for key in simple]
+    from . import toml_lines  # the line scanner loads only for a file it is needed for
+
     return [entry.path for entry in toml_lines.scan(text)
             if entry.kind == "table" and len(entry.path) >= 2 and entry.path[0] == "host"]
 
@@ -103,16 +109,18 @@ class HostsFile:
     def lines(self) -> dict[Path, int]:
         """Line numbers, found only when a message needs one (tomllib does not report them)."""
         if self._lines is None:
+            from . import toml_lines
+
             self._lines = toml_lines.index(self.text)
         return self._lines
 
     def warn(self, code: str, path: Path, message: str, fix: str = "", severity: str = "warning") -> None:
-        line = toml_lines.line_of(self.lines, *path)
+        line = _line_of(self.lines, path)
         self.problems.append(Problem(severity, code, message, fix, file=self.label, line=line,
                                      key=".".join(path) or None))
 
     def fail(self, path: Path, message: str, fix: str | None = None, code: str = "hosts-toml-ignored") -> Ignored:
-        line = toml_lines.line_of(self.lines, *path)
+        line = _line_of(self.lines, path)
         return Ignored(message + "; containerd ignores the whole file", file=self.label, line=line, fix=fix,
                        code=code)
 
@@ -266,13 +274,19 @@ class HostsFile:
             return None
         if not isinstance(caps, list) or not all(isinstance(c, str) for c in caps):
             raise self.fail((*path, "capabilities"), "capabilities must be a list of strings")
+        known = _KNOWN_CAPABILITY_LISTS.get(tuple(caps))
+        if known is not None:
+            return known
         for cap in caps:
             if cap.lower() not in KNOWN_CAPABILITIES:
                 raise self.fail((*path, "capabilities"), f"unknown capability {cap!r}",
                                 fix="use pull, resolve and push")
             if cap.lower() == "referrers":
                 self.referrers(path)
-        return ordered_capabilities(caps) if caps else ALL_CAPABILITIES
+        ordered = ordered_capabilities(caps) if caps else ALL_CAPABILITIES
+        if "referrers" not in {cap.lower() for cap in caps} and len(_KNOWN_CAPABILITY_LISTS) < 256:
+            _KNOWN_CAPABILITY_LISTS[tuple(caps)] = ordered  # valid, and the same for every file and release
+        return ordered
 
     def referrers(self, path: Path) -> None:
         target = self.target
@@ -319,6 +333,8 @@ class HostsFile:
         return dial
 
     def settings(self, url: str, caps: tuple[str, ...], table: dict, path: Path) -> Endpoint:
+        if table.keys() <= _NO_SETTINGS:
+            return Endpoint(url=url, capabilities=caps)  # what the lines below give for a table without settings
         ca_raw = table.get("ca")
         ca: list[str] = []
         if isinstance(ca_raw, str):
@@ -426,3 +442,9 @@ class HostsFile:
                     self.warn("duplicate-endpoint", ("host",), f"{entry.url} is listed twice and will be tried "
                               "twice", "remove one", severity="error")
             seen.setdefault(entry.url, entry)
+
+
+def _line_of(lines: dict[Path, int], path: Path) -> int | None:
+    from . import toml_lines
+
+    return toml_lines.line_of(lines, *path)

@@ -115,6 +115,13 @@ def loads(text: str) -> dict:
     return tree if tree is not None else tomllib.loads(text)
 
 
+def hand_over(text: str, tree: dict) -> None:
+    """TREE, parsed from TEXT by a caller that did not change it, for the next reader of TEXT (format
+    detection parses a file before its reader does)."""
+    if len(_handed_over) < _HANDOVER_LIMIT:
+        _handed_over[text] = tree
+
+
 def forget_handed_over() -> None:
     """Drop the parsed trees no reader took (a rendering that was never read back)."""
     _handed_over.clear()
@@ -189,8 +196,7 @@ def verified(text: str, expected: dict) -> str:
         raise StructureError(f"generated TOML does not parse: {exc}") from None
     if parsed != expected:
         raise StructureError("generated TOML does not hold the data it was built from")
-    if len(_handed_over) < _HANDOVER_LIMIT:
-        _handed_over[text] = parsed
+    hand_over(text, parsed)
     return text
 
 
