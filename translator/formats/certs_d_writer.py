@@ -9,6 +9,8 @@ they go to the containerd config beside the tree (cri_config.py).
 
 from __future__ import annotations
 
+import functools
+
 from .. import endpoints as ep_rules
 from .. import secrets
 from ..model import (
@@ -56,10 +58,19 @@ def _subtable(lines: list[str], data: dict, name: str, path: tuple[str, ...], it
     data[name] = items
 
 
+@functools.lru_cache(maxsize=64)
+def _capabilities_line(capabilities: tuple[str, ...], indent: str) -> str:
+    """`capabilities = [...]`: a handful of lists, written for every host of a fleet."""
+    return toml_out.assignment("capabilities", list(capabilities), indent)
+
+
 def _writable(endpoint: Endpoint, drop_http_tls: bool, target: Target) -> Endpoint:
     """ENDPOINT as the release reads it back: no `referrers` it would reject (by default none at all,
     so that every release can parse the file), no `dial_timeout` it does not know, no client pair
     without a certificate, and no TLS on a legacy `http://` entry (inert there, HTTPS-first here)."""
+    if ("referrers" not in endpoint.capabilities and not (drop_http_tls and endpoint.scheme == "http")
+            and (not endpoint.dial_timeout or target.has("dial_timeout")) and all(p[0] for p in endpoint.client)):
+        return endpoint  # nothing to drop: the endpoint as it is (most of a fleet)
     client = tuple(pair for pair in endpoint.client if pair[0])
     capabilities = endpoint.capabilities
     if "referrers" in capabilities and not (target.explicit and target.has("referrers")):
@@ -88,7 +99,7 @@ def render_host(host: Host, *, flavor: str = "vanilla", drop_http_tls: bool = Fa
         if root.url:
             key, override = ep_rules.hosts_key_for(root.url)
             lines.append(toml_out.assignment("server", key))
-            lines.append(toml_out.assignment("capabilities", list(root.capabilities)))
+            lines.append(_capabilities_line(root.capabilities, ""))
             data.update(server=key, capabilities=list(root.capabilities))
             if override:
                 lines.append(toml_out.assignment("override_path", True))
@@ -110,7 +121,7 @@ def render_host(host: Host, *, flavor: str = "vanilla", drop_http_tls: bool = Fa
         table: dict[str, object] = {"capabilities": list(entry.capabilities)}
         lines.append("")
         lines.append(toml_out.header("host", key))
-        lines.append(toml_out.assignment("capabilities", list(entry.capabilities), "  "))
+        lines.append(_capabilities_line(entry.capabilities, "  "))
         if override:
             lines.append(toml_out.assignment("override_path", True, "  "))
             table["override_path"] = True
