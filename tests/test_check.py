@@ -95,6 +95,8 @@ PITFALLS = [
                                                              '  client = ["/etc/c.pem", ""]\n'}),
     ("mirror-key-not-a-registry", "warning", f'c.toml\n{V2}.mirrors."my-app"]\n  endpoint = ["https://m.example.com"]\n'),
     ("missing-cert-file", "error", 'r.yaml\nconfigs:\n  m.example.com:\n    tls: {ca_file: /nonexistent/ca.pem}\n'),
+    # seed 003's docker.io/library trick, made as a directory: containerd reads <host>/hosts.toml only
+    ("mirror-key-has-path", "warning", {"docker.io/library/hosts.toml": '[host."https://m.example.com"]\n'}),
 ]
 
 

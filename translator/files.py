@@ -273,6 +273,7 @@ class DirEntry:
     hosts_toml: bytes | None = None   # the hosts.toml content, None when there is none
     names: tuple[str, ...] = ()       # regular files in the directory (certificate layout)
     hosts_toml_mode: int | None = None
+    nested: tuple[str, ...] = ()      # subdirectories that hold a hosts.toml (never read by containerd)
 
 
 @dataclass(frozen=True, **SLOTS)
@@ -318,14 +319,14 @@ def read_tree(path: str, registry: str | None = None, *, limited: bool = True) -
             is_directory = is_file = False
         if is_directory:
             try:
-                names, content, mode = _read_host_dir(entry.path)
+                host_dir = _read_host_dir(entry.path)
             except OSError as exc:
                 raise InputError(f"cannot read directory: {exc.strerror}", file=entry.path,
                                  code="unreadable") from None
-            total += len(content or b"")
+            total += len(host_dir.hosts_toml or b"")
             if limited and total > 16 * max_bytes:
                 raise InputError(f"the hosts.toml files add up to more than {16 * max_bytes} bytes", file=path)
-            entries[entry.name] = DirEntry("dir", content, names, mode)
+            entries[entry.name] = host_dir
         else:
             entries[entry.name] = DirEntry("file" if is_file else "other")
     return Listing(root, entries)
@@ -343,11 +344,10 @@ def _read_tree_for(root: str, path: str, registry: str) -> Listing:
             continue
         if is_directory:
             try:
-                names, content, mode = _read_host_dir(entry_path)
+                entries[name] = _read_host_dir(entry_path)
             except OSError as exc:
                 raise InputError(f"cannot read directory: {exc.strerror}", file=entry_path,
                                  code="unreadable") from None
-            entries[name] = DirEntry("dir", content, names, mode)
         elif os.path.lexists(entry_path):
             entries[name] = DirEntry("file" if os.path.isfile(entry_path) else "other")
     return Listing(root, entries, any(e.kind == "dir" for e in entries.values()) or _holds_a_dir(root))
@@ -372,18 +372,20 @@ def read_host_file(path: str) -> tuple[str, Listing]:
     host_dir = os.path.dirname(os.path.abspath(path))
     require_file(path)
     try:
-        names, content, mode = _read_host_dir(host_dir)
+        entry = _read_host_dir(host_dir)
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", file=path) from None
-    if content is None:
+    if entry.hosts_toml is None:
         raise InputError("no such file", file=path)
     label = os.path.dirname(os.path.dirname(path)) or "."
-    entry = DirEntry("dir", content, names, mode)
     return label, Listing(os.path.dirname(host_dir), {os.path.basename(host_dir): entry})
 
 
-def _read_host_dir(path: str) -> tuple[tuple[str, ...], bytes | None, int | None]:
+def _read_host_dir(path: str) -> DirEntry:
+    """A host directory: its hosts.toml, its other files, and the subdirectories that hold a
+    hosts.toml (a `docker.io/library/hosts.toml` made to mirror one namespace: never read)."""
     names = []
+    nested = []
     hosts_seen = False
     with os.scandir(path) as scan:
         for count, item in enumerate(scan):
@@ -393,6 +395,8 @@ def _read_host_dir(path: str) -> tuple[tuple[str, ...], bytes | None, int | None
             with contextlib.suppress(OSError):
                 if item.is_file(follow_symlinks=True):
                     names.append(item.name)
+                elif item.is_dir(follow_symlinks=True) and os.path.isfile(os.path.join(item.path, "hosts.toml")):
+                    nested.append(item.name)
     names.sort()
     content = None
     mode = None
@@ -401,7 +405,7 @@ def _read_host_dir(path: str) -> tuple[tuple[str, ...], bytes | None, int | None
         data, st = _read(hosts)  # refuses a FIFO or a device named hosts.toml, and unreadable files
         content = data
         mode = stat.S_IMODE(st.st_mode) if st is not None else None
-    return tuple(n for n in names if n != "hosts.toml"), content, mode
+    return DirEntry("dir", content, tuple(n for n in names if n != "hosts.toml"), mode, tuple(sorted(nested)))
 
 
 def is_generated(data: bytes | None) -> bool:

@@ -70,6 +70,14 @@ def read(listing: Listing, name: str, *, flavor: str = "vanilla", target: Target
             problems.append(Problem("info", "default-dir-unsupported", f"{target.who('default_dir', False)} never "
                                     "look in _default (it came with 1.6.17 and 1.7.0)",
                                     "give each registry its own directory on those releases", file=label))
+        for sub in entry.nested:
+            problems.append(Problem("warning", "mirror-key-has-path", f"{dirname}/{sub}/hosts.toml is never read: "
+                                    "containerd reads only <host>/hosts.toml, and a mirror serves a whole registry, "
+                                    "not a path below it (the docker.io/library trick does not work here either)",
+                                    f"move its hosts to {dirname}/hosts.toml: they then serve every image of "
+                                    f"{dirname}", file=f"{label}/{sub}/hosts.toml"))
+            notes.append(Change(f"hosts[{registry!r}]", "removed", f"{dirname}/{sub}/hosts.toml", None,
+                                "containerd never reads a hosts.toml below a host directory"))
         if registry != WILDCARD and not ep_rules.valid_hostport(registry):
             code = "mirror-key-has-path" if ep_rules.name_problem(dirname) else "not-a-host-directory"
             problems.append(Problem("warning", code, f"{dirname!r} is not a registry "
