@@ -329,3 +329,12 @@ def test_simple_host_headers_agree_with_the_line_scanner() -> None:
         assert [path[:2] for path in _host_headers(text)] == scanned, text
         checked += 1
     assert checked > 100
+
+
+def test_registry_walk_sees_a_bool_that_became_a_number() -> None:
+    """The case hypothesis found: `False == 0` in Python, but deepdiff (and the report) call it a change."""
+    from translator.compare import _changed_paths, _granularity
+
+    old, new = {"endpoints": {"endpoints": False, "order": None}}, {"endpoints": {"endpoints": 0}}
+    found = {_granularity(path) for path in _changed_paths(("hosts", "r.example.com"), old, new)}
+    assert ("hosts", "r.example.com", "endpoints", "endpoints") in found

@@ -223,6 +223,18 @@ def _changed_paths(prefix: tuple[str, ...], old: object, new: object) -> list[li
 _MISSING = object()
 
 
+def _same(a: object, b: object) -> bool:
+    """Equal and of the same types all the way down, as deepdiff compares (`False == 0` in Python,
+    but a bool that became a number is a change)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(value, b[key]) for key, value in a.items())  # type: ignore[union-attr]
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))  # type: ignore[arg-type]
+    return a == b
+
+
 def _walk_registry(path: list[object], old: object, new: object, paths: list[list[object]]) -> None:
     """The paths where a registry's OLD and NEW meanings differ. Tables are walked here; a path as
     deep as the report's granularity is reported as it is (anything deeper would be cut back to it),
@@ -233,7 +245,7 @@ def _walk_registry(path: list[object], old: object, new: object, paths: list[lis
             before, after = old.get(key, _MISSING), new.get(key, _MISSING)
             if before is _MISSING or after is _MISSING:
                 paths.append([*path, key])
-            elif before != after:
+            elif not _same(before, after):
                 _walk_registry([*path, key], before, after, paths)
         return
     deep_enough = len(_granularity([*path, ""])) <= len(path)  # deeper paths would be cut back to this one
