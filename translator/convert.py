@@ -145,9 +145,9 @@ def write(conversion: Conversion, options: ConvertOptions, force: bool = False) 
     as one: both are locked and staged before either is replaced (translator.files_write)."""
     written = Written()
     rendered = conversion.rendered
-    tree_target = options.output if rendered.fmt == "certs-d" else options.docker_certs_dir
-    if not (options.output or (tree_target and rendered.files) or (conversion.cri_config_text is not None
-                                                                   and options.cri_config)):
+    docker_certificates = rendered.fmt == "docker-daemon" and rendered.files and options.docker_certs_dir
+    cri_beside = conversion.cri_config_text is not None and options.cri_config
+    if not (options.output or docker_certificates or cri_beside):
         return written  # standard output only: no lock, nothing staged (and the writer is not loaded)
     with files.write_batch() as batch:
         outputs = []
@@ -156,14 +156,14 @@ def write(conversion: Conversion, options: ConvertOptions, force: bool = False) 
                 tree = batch.tree(options.output, rendered.files, force=force)
                 written.paths.extend(tree.written)
                 written.removed.extend(tree.removed)
-        elif rendered.fmt == "docker-daemon" and rendered.files and options.docker_certs_dir:
+        elif docker_certificates:
             tree = batch.tree(options.docker_certs_dir, rendered.files, force=force)
             written.paths.extend(tree.written)
             written.removed.extend(tree.removed)
         if rendered.fmt != "certs-d" and options.output:
             outputs.append(batch.file(options.output, rendered.text.encode("utf-8"),
                                       secret=secrets.holds_credentials(conversion.source), backup=True))
-        if conversion.cri_config_text is not None and options.cri_config:
+        if cri_beside:
             tighten = _tightened(conversion, options.cri_config)
             outputs.append(batch.file(options.cri_config, conversion.cri_config_text.encode("utf-8"), secret=True,
                                       edit=not tighten, backup=True, expect=conversion.cri_fingerprint))

@@ -131,9 +131,9 @@ def _not_regular(path: str, mode: int) -> InputError:
 
 
 def _read_fd(fd: int, path: str, size: int = 0, limit: int | None = None) -> bytes:
-    """The bytes of FD (closed after), at most `max_bytes` + 1 of them, in reads the size of the
-    file as it was stat'ed (a file can grow meanwhile; the limit still holds). A read never asks
-    for the whole limit at once: Python would allocate it, for every small hosts.toml of a tree."""
+    """The bytes of FD (closed after), refused above LIMIT (default `max_bytes`), in reads the size
+    of the file as it was stat'ed (a file can grow meanwhile; the limit still holds). A read never
+    asks for the whole limit at once: Python would allocate it, for every small hosts.toml of a tree."""
     limit = max_bytes if limit is None else limit
     chunks = []
     left = limit + 1
@@ -318,11 +318,7 @@ def read_tree(path: str, registry: str | None = None, *, limited: bool = True) -
         except OSError:
             is_directory = is_file = False
         if is_directory:
-            try:
-                host_dir = _read_host_dir(entry.path)
-            except OSError as exc:
-                raise InputError(f"cannot read directory: {exc.strerror}", file=entry.path,
-                                 code="unreadable") from None
+            host_dir = _host_dir_entry(entry.path)
             total += len(host_dir.hosts_toml or b"")
             if limited and total > 16 * max_bytes:
                 raise InputError(f"the hosts.toml files add up to more than {16 * max_bytes} bytes", file=path)
@@ -343,14 +339,18 @@ def _read_tree_for(root: str, path: str, registry: str) -> Listing:
         except (OSError, ValueError):
             continue
         if is_directory:
-            try:
-                entries[name] = _read_host_dir(entry_path)
-            except OSError as exc:
-                raise InputError(f"cannot read directory: {exc.strerror}", file=entry_path,
-                                 code="unreadable") from None
+            entries[name] = _host_dir_entry(entry_path)
         elif os.path.lexists(entry_path):
             entries[name] = DirEntry("file" if os.path.isfile(entry_path) else "other")
     return Listing(root, entries, any(e.kind == "dir" for e in entries.values()) or _holds_a_dir(root))
+
+
+def _host_dir_entry(path: str) -> DirEntry:
+    """The host directory PATH of a tree; one that cannot be read is an error, as for containerd."""
+    try:
+        return _read_host_dir(path)
+    except OSError as exc:
+        raise InputError(f"cannot read directory: {exc.strerror}", file=path, code="unreadable") from None
 
 
 def _holds_a_dir(root: str) -> bool:
