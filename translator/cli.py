@@ -12,7 +12,6 @@ supports it does not evaluate string annotations. So every annotation here must 
 Python 3.9 as it is (`Optional[str]`, not `str | None`); `make lint` (vermin) checks it.
 """
 
-import dataclasses
 import functools
 import gc
 import os
@@ -25,6 +24,7 @@ import typer
 
 from . import __version__, console
 from .errors import InputError, LossRefused, describe
+from .record import replace
 
 PROG = "registries-translator"
 COMPLETE_VAR = "_REGISTRIES_TRANSLATOR_COMPLETE"
@@ -350,7 +350,7 @@ def resolve(
 
     fmt = choose_format(format_, as_json, ("text", "json"))
     # a certs.d tree is read where containerd looks for this image's registry, and nowhere else
-    options = dataclasses.replace(read_options(certs_dir, docker_certs_dir, containerd, cri_config),
+    options = replace(read_options(certs_dir, docker_certs_dir, containerd, cri_config),
                                   registry=parse_reference(image).registry)
     model = formats.read(config, from_, options)
     warn_problems(model.problems)

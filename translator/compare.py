@@ -11,10 +11,7 @@ addition and a swap is one change of order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from . import endpoints as ep_rules
-from .compat import SLOTS
 from .model import (
     ALL_CAPABILITIES,
     DOCKER_HUB_ONLY,
@@ -27,6 +24,7 @@ from .model import (
     endpoint_keys,
     is_prefix_name,
 )
+from .record import record
 
 #: what a CRI pull uses; `push` and `referrers` matter to the other clients of hosts.toml (ctr, nerdctl,
 #: Docker's containerd image store) and are compared only where the configuration before has them
@@ -64,7 +62,7 @@ def _redundant(name: str, host: Host, wildcard: Host | None, config: Config, vie
     return False
 
 
-@dataclass(frozen=True)
+@record
 class _View:
     """What of a model is compared: which capabilities, and whether its TLS settings apply."""
 
@@ -138,7 +136,7 @@ def _short_names(config: Config) -> dict[str, object]:
     return {"rule": found.as_dict()}
 
 
-@dataclass(frozen=True, **SLOTS)
+@record
 class Difference:
     """One difference, at the level a reader thinks in: a registry, an endpoint, or one field."""
 

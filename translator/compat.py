@@ -4,19 +4,13 @@
 - `tomllib` is standard from 3.11; older Pythons use `tomli`, the same parser under its
   original name (the build bundles it). Chosen by what imports, not by the version: the build's
   fallback test hides `tomllib` on 3.11 (tests/dist_smoke.py).
-- `dataclass(slots=True)` exists from 3.10; `SLOTS` passes it where it is understood, so a
-  model of 100,000 registries stays small on 3.11 and still loads on 3.9.
 """
 
 from __future__ import annotations
-
-import sys
 
 try:
     import tomllib  # novermin: 3.11+, and tomli below where it is missing
 except ImportError:  # pragma: no cover - exercised by the single-file build's fallback test
     import tomli as tomllib  # type: ignore[no-redef]
 
-SLOTS: dict[str, bool] = {"slots": True} if sys.version_info >= (3, 10) else {}
-
-__all__ = ["SLOTS", "tomllib"]
+__all__ = ["tomllib"]

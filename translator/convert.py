@@ -7,18 +7,18 @@ then writes (or, under `--strict` with a loss, refuses to) through `translator.f
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 
 from . import compare, files, formats, losses, secrets
 from .errors import InputError
 from .formats import ReadOptions, Rendered
 from .model import Change, Config
+from .record import field, record
 from .releases import DEFAULT_TARGET, Target
 
 DEFAULT_CERTS_DIR = "/etc/containerd/certs.d"
 
 
-@dataclass(frozen=True)
+@record
 class ConvertOptions:
     to: str
     source_format: str | None = None
@@ -35,7 +35,7 @@ class ConvertOptions:
     docker_certs_dir: str | None = None
 
 
-@dataclass
+@record(mutable=True)
 class Conversion:
     source: Config
     rendered: Rendered
@@ -121,7 +121,7 @@ def _default_name(fmt: str) -> str:
     return "registries.yaml" if fmt == "registries-yaml" else "config.toml"
 
 
-@dataclass
+@record(mutable=True)
 class Written:
     paths: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
@@ -179,7 +179,7 @@ def write(conversion: Conversion, options: ConvertOptions, force: bool = False) 
     return written
 
 
-@dataclass
+@record(mutable=True)
 class Plan:
     """What `convert` would write, before anything is written (`--dry-run`, like `terraform plan`)."""
 

@@ -8,11 +8,10 @@ setting changed. Secrets are never shown, only that they changed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from . import compare, formats, secrets
 from .compare import Difference
 from .model import WILDCARD, Change, Config, endpoint_keys
+from .record import record
 
 FIELD_WORDS = {
     "ca": "CA certificates", "client": "client certificate", "skip_verify": "skip_verify",
@@ -20,7 +19,7 @@ FIELD_WORDS = {
 }
 
 
-@dataclass
+@record(mutable=True)
 class DiffResult:
     a: Config
     b: Config

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
 from . import gourl
-from .compat import SLOTS
 from .errors import InputError
+from .record import record
 from .releases import NEWEST, Release
 
 DOCKER_HUB = "docker.io"
@@ -177,7 +176,7 @@ def legacy_upstream(registry: str, release: Release | None = None) -> str:
 
 # --- k3s ------------------------------------------------------------------------------------
 
-@dataclass(frozen=True, **SLOTS)
+@record
 class K3sEndpoint:
     registry: str      # the host k3s looks configs up by (docker.io for registry-1.docker.io)
     url_string: str    # Go's URL.String(): what k3s dedups and compares

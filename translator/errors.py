@@ -7,9 +7,7 @@ warnings, and `check` lists them with a stable code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from .compat import SLOTS
+from .record import record
 
 
 class InputError(Exception):
@@ -74,7 +72,7 @@ def where_text(file: str | None, line: int | None = None, key: str | None = None
 SEVERITIES = ("error", "warning", "info")
 
 
-@dataclass(frozen=True, **SLOTS)
+@record
 class Problem:
     """A finding: `check` prints it, readers attach it to the model as a warning.
 

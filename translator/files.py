@@ -16,11 +16,10 @@ import os
 import signal
 import stat
 import sys
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .compat import SLOTS
 from .errors import InputError
+from .record import field, record
 
 if TYPE_CHECKING:
     from .files_tree import TreeWrite
@@ -88,7 +87,7 @@ def os_error(exc: OSError, path: str, *, changed: bool | None = None, fix: str |
     return InputError(reason, file=path, fix=fix, code="unreadable")
 
 
-@dataclass(frozen=True, **SLOTS)
+@record
 class Fingerprint:
     """A file as it was read (None everywhere: it did not exist), to tell later whether it changed."""
 
@@ -265,7 +264,7 @@ def file_mode(path: str) -> int | None:
 
 # --- certs.d trees ---------------------------------------------------------------------------
 
-@dataclass(frozen=True, **SLOTS)
+@record
 class DirEntry:
     """One entry of a certs.d root, as containerd would find it."""
 
@@ -276,7 +275,7 @@ class DirEntry:
     nested: tuple[str, ...] = ()      # subdirectories that hold a hosts.toml (never read by containerd)
 
 
-@dataclass(frozen=True, **SLOTS)
+@record
 class Listing:
     root: str                         # absolute path ("" for a tree that exists only in memory)
     entries: dict[str, DirEntry] = field(default_factory=dict)
@@ -438,7 +437,7 @@ def listing_from_files(files: dict[str, str]) -> Listing:
 
 # --- writing: whole or nothing (files_write.py, files_tree.py) --------------------------------
 
-@dataclass
+@record(mutable=True)
 class TreePlan:
     """What writing a tree would do, file by file, before anything is written (`--dry-run`)."""
 

@@ -30,12 +30,12 @@ import os
 import re
 import shutil
 import stat
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .errors import InputError
 from .files import MAX_TREE_ENTRIES, fault, fault_option, is_generated, os_error, read_nofollow
 from .files_write import fsync_dir, keep_owner, random_suffix, write_all
+from .record import field, record
 
 if TYPE_CHECKING:
     from .files_write import WriteBatch
@@ -51,7 +51,7 @@ _SYSCALLS = {"x86_64": 316, "aarch64": 276, "riscv64": 276, "i386": 353, "i686":
 _LEGACY_TEMP = re.compile(r"^\.hosts\.toml\.[a-z0-9_]{8}\.tmp$")
 
 
-@dataclass
+@record(mutable=True)
 class TreeWrite:
     written: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
@@ -301,7 +301,7 @@ def _copy_xattrs(source: str, target: str) -> None:
 
 # --- one tree write ---------------------------------------------------------------------------
 
-@dataclass
+@record(mutable=True)
 class _Host:
     """What an existing host directory holds: its entries and its hosts.toml."""
 

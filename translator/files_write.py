@@ -30,11 +30,11 @@ import re
 import signal
 import stat
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .errors import InputError
 from .files import ABSENT, Fingerprint, fault, kind_of, os_error, read_nofollow
+from .record import record
 
 if TYPE_CHECKING:
     from .files_tree import TreeWrite
@@ -114,7 +114,7 @@ def acquire_lock(path: str, label: str, optional: bool = False) -> int:
 
 # --- single files -----------------------------------------------------------------------------
 
-@dataclass
+@record(mutable=True)
 class FileWrite:
     """What writing one file did: its path, and its backup (`backup_existed`: an earlier `.bak`
     was there and was kept as it was)."""

@@ -23,7 +23,6 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from . import endpoints as ep_rules
@@ -31,6 +30,7 @@ from . import files, gourl
 from .compat import tomllib
 from .errors import InputError, Problem
 from .lint import _ignored_codes
+from .record import field, record
 
 HUB_KEYS = ("docker.io", "index.docker.io", "https://index.docker.io/v1/")
 
@@ -49,14 +49,14 @@ HOSTS_RENAMES = {"skip-verify": "skip_verify", "insecure_skip_verify": "skip_ver
                  "headers": "header"}
 
 
-@dataclass
+@record(mutable=True)
 class FixResult:
     diff: str = ""
     messages: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
 
 
-@dataclass
+@record(mutable=True)
 class _Edit:
     """What one file's repair did: the new text and a line per repair."""
 
@@ -81,7 +81,7 @@ def _kind(path: str, fmt: str | None) -> str:
 Path = tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@record
 class _Op:
     kind: str            # "rename" (a key or a whole table), "delete", "set", "add"
     path: Path

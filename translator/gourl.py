@@ -10,9 +10,8 @@ ported here rather than approximated.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from .compat import SLOTS
+from .record import record
 
 
 class URLError(ValueError):
@@ -22,7 +21,7 @@ class URLError(ValueError):
 _HEX = "0123456789abcdefABCDEF"
 
 
-@dataclass(**SLOTS)
+@record(mutable=True)
 class GoURL:
     scheme: str = ""
     opaque: str = ""

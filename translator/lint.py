@@ -15,10 +15,10 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
-from dataclasses import dataclass, field, replace
 
 from . import check, files
 from .errors import InputError, Problem
+from .record import field, record, replace
 
 #: problems whose truth depends on the node's file system, not on the configuration
 NODE_CODES = frozenset({"missing-cert-file", "plaintext-password-world-readable"})
@@ -26,7 +26,7 @@ NODE_CODES = frozenset({"missing-cert-file", "plaintext-password-world-readable"
 _IGNORE = re.compile(r"#\s*registries-translator:\s*ignore\b(?:\[([^\]]*)\])?")
 
 
-@dataclass(frozen=True)
+@record
 class LintOptions:
     fmt: str | None = None
     select: frozenset[str] = frozenset()
@@ -37,7 +37,7 @@ class LintOptions:
     read: object = None
 
 
-@dataclass
+@record(mutable=True)
 class LintResult:
     problems: list[Problem] = field(default_factory=list)
     #: files that do not exist: reported as `error:` lines, exit code 2

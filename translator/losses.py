@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from . import endpoints as ep_rules
 from .compare import Difference, effective_list
 from .model import WILDCARD, Change, Config, endpoint_keys, is_prefix_name
+from .record import record
 
 UNEXPLAINED = "unexplained change (a bug in registries-translator: please report it)"
 
 TLS_FIELDS = ("ca", "client", "skip_verify")
 
 
-@dataclass(frozen=True)
+@record
 class Context:
     source: str
     target: str

@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import difflib
 import os
-from dataclasses import dataclass, field
 
 from . import compare, cri_config, files, losses, secrets
 from .errors import InputError
 from .files import ABSENT, Fingerprint
 from .formats import certs_d, certs_d_writer, cri_toml
 from .model import Change, Config
+from .record import field, record
 from .releases import DEFAULT_TARGET, Target
 
 
-@dataclass
+@record(mutable=True)
 class Plan:
     config_file: str
     certs_dir: str
@@ -114,7 +114,7 @@ def mask_diff(text: str) -> str:
 BOM = b"\xef\xbb\xbf"
 
 
-@dataclass
+@record(mutable=True)
 class Applied:
     written: list[str]
     removed: list[str]

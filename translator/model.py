@@ -12,10 +12,8 @@ Readers never leave parser objects in the model; secrets never print (`repr=Fals
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-
-from .compat import SLOTS
 from .errors import Problem
+from .record import field, record, replace
 from .releases import NEWEST, Release
 
 #: capabilities in the order containerd documents them; models keep them in this order
@@ -33,7 +31,7 @@ def ordered_capabilities(caps: object) -> tuple[str, ...]:
     return tuple(c for c in CAPABILITY_ORDER if c in wanted)
 
 
-@dataclass(frozen=True, **SLOTS)
+@record
 class Endpoint:
     """One host containerd tries: a mirror, a `server`, or the upstream registry."""
 
@@ -73,7 +71,7 @@ class Endpoint:
         return {k: list(v) for k, v in self.header}
 
 
-@dataclass(frozen=True, **SLOTS)
+@record
 class Host:
     """A registry namespace (`docker.io`, `r.example.com:5000`, `*`) and the endpoints tried for it."""
 
@@ -81,7 +79,7 @@ class Host:
     endpoints: tuple[Endpoint, ...]
 
 
-@dataclass(frozen=True, **SLOTS)
+@record
 class Auth:
     """Credentials for one endpoint host, as containerd's `configs.<host>.auth` holds them."""
 
@@ -95,7 +93,7 @@ class Auth:
                 "identitytoken": self.identitytoken}
 
 
-@dataclass(frozen=True, **SLOTS)
+@record
 class Change:
     """One difference between two models, or one thing a reader dropped or changed on the way in.
 
@@ -114,7 +112,7 @@ class Change:
                 "reason": self.reason}
 
 
-@dataclass(frozen=True, **SLOTS)
+@record
 class ShortNames:
     """How a short name (`alpine`) becomes a full reference: containers-registries.conf's
     `unqualified-search-registries`, `short-name-mode` and `[aliases]`. containerd always
@@ -132,7 +130,7 @@ class ShortNames:
 DOCKER_HUB_ONLY = ShortNames(search=("docker.io",))
 
 
-@dataclass(frozen=True)
+@record
 class Config:
     """A whole registry configuration, whatever format it came from."""
 

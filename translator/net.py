@@ -23,13 +23,13 @@ import socket
 import ssl
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import urllib3
 from urllib3 import exceptions as u3
 
 from . import secrets
+from .record import field, record
 
 #: what containerd sends unless a configured header sets it (`resolver.go` request(): "containerd/"+version)
 USER_AGENT = "containerd/v2.1.4"
@@ -53,7 +53,7 @@ class NetError(Exception):
         return text.split('": ', 1)[1] if text.startswith("failed to do request") and '": ' in text else text
 
 
-@dataclass
+@record(mutable=True)
 class Exchange:
     """One request as it went over the wire (secret header values masked)."""
 
@@ -69,7 +69,7 @@ class Exchange:
                 "error": self.error, "ms": self.ms}
 
 
-@dataclass
+@record(mutable=True)
 class Response:
     status: int
     reason: str
@@ -373,7 +373,7 @@ class AuthError(NetError):
         super().__init__("auth", prefix + message)
 
 
-@dataclass
+@record(mutable=True)
 class _Handler:
     scheme: str
     username: str = ""

@@ -31,11 +31,11 @@ import json
 import platform
 import re
 import time
-from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from . import net, secrets
 from .model import Config
+from .record import field, record
 from .reference import Reference, parse
 from .resolve import Resolution, ResolvedHost, resolve
 
@@ -55,7 +55,7 @@ def total_limit(timeout: float, hosts: int, blob: bool) -> float:
     return min(MAX_TOTAL, timeout * 4 * max(1, hosts) * (2 if blob else 1))
 
 
-@dataclass
+@record(mutable=True)
 class Attempt:
     """What one host answered to one of containerd's requests."""
 
@@ -75,7 +75,7 @@ class Attempt:
                 "status": self.status, "error": self.error, "ms": self.ms}
 
 
-@dataclass
+@record(mutable=True)
 class HostProbe:
     ok: bool = False
     status: int | None = None
@@ -96,7 +96,7 @@ class HostProbe:
                 "request": self.request, "requests": [r.as_dict() for r in self.requests], "notes": self.notes}
 
 
-@dataclass
+@record(mutable=True)
 class ProbeResult:
     resolution: Resolution
     probes: list[HostProbe]
@@ -476,7 +476,7 @@ def _collapse(hosts: list[ResolvedHost]) -> tuple[list[ResolvedHost], list[int]]
     """The hosts to ask, with the https and http attempts of an HTTPS-first host made one host again
     (the probe falls back the way containerd's httpFallback does), and for each resolved host the
     index of the one asked for it."""
-    from dataclasses import replace
+    from .record import replace
 
     probed: list[ResolvedHost] = []
     owner: list[int] = []

@@ -8,9 +8,9 @@ when a `/` follows it and it contains `.` or `:` or is `localhost` (SEMANTICS.md
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from .errors import InputError
+from .record import field, record
 
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*"
 _PATH = re.compile(rf"^{_COMPONENT}(?:/{_COMPONENT})*$")
@@ -21,7 +21,7 @@ _DIGEST = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9
 DOCKER_HUB = "docker.io"
 
 
-@dataclass(frozen=True)
+@record
 class Reference:
     registry: str
     repository: str

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
 from functools import cache
 from typing import Any, NamedTuple
+
+from .record import record
 
 # --------------------------------------------------------------------------------------------
 # Releases (from the tags of github.com/containerd/containerd; -rc/-beta/-alpha excluded).
@@ -46,7 +47,7 @@ PRERELEASES_WITHOUT_RELEASE: tuple[str, ...] = ("2.4.0-beta.0",)
 _VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?$")
 
 
-@dataclass(frozen=True, order=True)
+@record(order=True)
 class Release:
     """One containerd release. Ordered by (major, minor, patch)."""
 
@@ -638,7 +639,7 @@ def is_localhost(host: str) -> bool:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record
 class Target:
     """The containerd release a configuration is read, written and judged for.
 

@@ -12,16 +12,16 @@ A tag is resolved only through hosts with both `pull` and `resolve`; a digest ne
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from . import endpoints as ep_rules
 from . import gourl, secrets
 from .errors import InputError
 from .model import ALL_CAPABILITIES, IMAGE_UPSTREAM, WILDCARD, Config, Endpoint, semantics_of
+from .record import field, record
 from .reference import Reference, parse
 
 
-@dataclass
+@record(mutable=True)
 class ResolvedHost:
     url: str
     capabilities: list[str]
@@ -50,7 +50,7 @@ class ResolvedHost:
                 "auth": secrets.mask_auth(self.auth) if self.auth else None, "notes": self.notes}
 
 
-@dataclass
+@record(mutable=True)
 class Skipped:
     url: str
     reason: str
@@ -59,7 +59,7 @@ class Skipped:
         return {"url": self.url, "reason": self.reason}
 
 
-@dataclass
+@record(mutable=True)
 class Resolution:
     image: str
     registry: str

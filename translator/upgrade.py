@@ -10,15 +10,15 @@ is the report an operator reads before upgrading a fleet.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 
 from . import check, formats, secrets
 from .diff import DiffResult, compare_configs, render_markdown, render_text
 from .errors import InputError, Problem
+from .record import field, record
 from .releases import Target
 
 
-@dataclass
+@record(mutable=True)
 class FileUpgrade:
     path: str
     diff: DiffResult | None = None
@@ -35,7 +35,7 @@ class FileUpgrade:
                     or self.refused[0] != self.refused[1])
 
 
-@dataclass
+@record(mutable=True)
 class UpgradeReport:
     current: Target
     new: Target

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-from dataclasses import dataclass, field
 
 from .. import files
 from ..compat import tomllib
 from ..errors import InputError
 from ..model import Config
+from ..record import field, record
 from ..releases import DEFAULT_TARGET, Target
 
 CRI_FORMATS = ("cri-v1", "cri-v2", "cri-v3")
@@ -30,7 +30,7 @@ FORMATS = ("registries-yaml", *CRI_FORMATS, "certs-d", "crictl-info", "docker-da
 READ_ONLY = ("crictl-info",)
 
 
-@dataclass(frozen=True)
+@record
 class ReadOptions:
     """How to read: k3s's flags and which containerd the tree is for."""
 
@@ -51,7 +51,10 @@ class ReadOptions:
     registry: str | None = None
 
 
-@dataclass
+DEFAULT_OPTIONS = ReadOptions()
+
+
+@record(mutable=True)
 class Rendered:
     """A written-out model: the text of a single-file format, or the files of a tree."""
 
@@ -185,7 +188,7 @@ def detect(path: str, text: str | None = None) -> str:
     return detect_text(text if text is not None else files.read_text(path), path)
 
 
-def read_text(text: str, fmt: str, name: str, options: ReadOptions = ReadOptions()) -> Config:
+def read_text(text: str, fmt: str, name: str, options: ReadOptions = DEFAULT_OPTIONS) -> Config:
     """The model of TEXT in a single-file format FMT."""
     if fmt == "registries-yaml":
         from . import registries_yaml
@@ -242,7 +245,7 @@ def _is_drop_in_dir(path: str) -> bool:
     return os.path.basename(os.path.normpath(path)) == "registries.conf.d"
 
 
-def read(path: str, fmt: str | None = None, options: ReadOptions = ReadOptions()) -> Config:
+def read(path: str, fmt: str | None = None, options: ReadOptions = DEFAULT_OPTIONS) -> Config:
     """The model of the configuration at PATH (a file, a certs.d directory, a registries.conf.d
     directory, or `-`)."""
     check_format(fmt)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from .. import endpoints as ep_rules
 from .. import gourl, secrets
@@ -38,6 +37,7 @@ from ..model import (
     endpoint_path,
     host_path,
 )
+from ..record import field, record
 from ..releases import DEFAULT_TARGET, Target
 from . import toml_lines, toml_out
 
@@ -87,7 +87,7 @@ def _dig(tree: dict, path: tuple[str, ...]) -> object:
 
 # --- reading ---------------------------------------------------------------------------------
 
-@dataclass
+@record(mutable=True)
 class _Tls:
     ca_file: str = ""
     cert_file: str = ""
@@ -95,7 +95,7 @@ class _Tls:
     insecure_skip_verify: bool = False
 
 
-@dataclass
+@record(mutable=True)
 class _Registry:
     config_path: str = ""
     mirrors: dict[str, list[str]] = field(default_factory=dict)

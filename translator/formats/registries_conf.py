@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 
 from .. import endpoints as ep_rules
 from .. import files
@@ -49,6 +48,7 @@ from ..model import (
     host_path,
     is_prefix_name,
 )
+from ..record import field, record
 from . import toml_out
 
 NAME = "registries-conf"
@@ -73,14 +73,14 @@ _DOMAIN = re.compile(r"^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z
                      r"(?::[0-9]+)?$|^\[[0-9a-fA-F:]+\](?::[0-9]+)?$")
 
 
-@dataclass
+@record(mutable=True)
 class _Mirror:
     location: str
     insecure: bool = False
     pull: str = ""
 
 
-@dataclass
+@record(mutable=True)
 class _Registry:
     prefix: str
     location: str
@@ -92,7 +92,7 @@ class _Registry:
     line: int | None = None
 
 
-@dataclass
+@record(mutable=True)
 class _Parsed:
     registries: list[_Registry]
     search: list[str] | None

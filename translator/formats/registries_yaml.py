@@ -19,8 +19,6 @@ Writing is in registries_yaml_writer.py.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import yaml
 
 from .. import endpoints as ep_rules
@@ -39,6 +37,7 @@ from ..model import (
     endpoint_path,
     host_path,
 )
+from ..record import field, record
 from . import yaml_in
 from .yaml_in import BOOL, NULL, Budget, line_of, mapping_items
 
@@ -62,7 +61,7 @@ KNOWN_MISTAKES = {
 
 # --- reading ---------------------------------------------------------------------------------
 
-@dataclass
+@record(mutable=True)
 class _Tls:
     ca_file: str = ""
     cert_file: str = ""
@@ -70,13 +69,13 @@ class _Tls:
     insecure_skip_verify: bool = False
 
 
-@dataclass
+@record(mutable=True)
 class _RegistryConfig:
     auth: Auth | None = None
     tls: _Tls | None = None
 
 
-@dataclass
+@record(mutable=True)
 class _Ep:
     url: str
     url_string: str
@@ -85,7 +84,7 @@ class _Ep:
     rewrites: dict[str, str]
 
 
-@dataclass
+@record(mutable=True)
 class _Entry:
     default: _Ep | None
     endpoints: list[_Ep] = field(default_factory=list)

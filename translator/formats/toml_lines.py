@@ -8,9 +8,8 @@ already accepted the text) and must never fail: anything it cannot follow is ski
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
 
-from ..compat import SLOTS
+from ..record import record
 
 _BARE = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 _ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"', "\\": "\\"}
@@ -97,7 +96,7 @@ def _value_state(rest: str) -> tuple[int, str | None]:
     return depth, None
 
 
-@dataclass(frozen=True, **SLOTS)
+@record
 class Entry:
     """A table header or a key assignment: its full key path and its lines (1-based, inclusive)."""
 
