@@ -361,3 +361,41 @@ def test_convert_reads_what_it_wrote_back(tool, write, tmp_path):
     assert run.code == 0, run.text
     assert f"verified: {out} read back from disk means the same as the source for pulls" in run.err
     assert tool("diff", source, str(out), "--from-b", "certs-d").code == 1  # without credentials beside it
+
+
+# --- one command built per run -----------------------------------------------------------------
+
+@pytest.mark.parametrize("args", [["show", "--help"], ["--no-color", "convert", "--help"], ["--max-bytes", "9",
+                                  "resolve", "--help"], ["--max-bytes=9", "check", "--help"], ["diff", "--help"],
+                                  ["migrate", "--help"], ["--help"], ["shwo"], ["--version"]])
+def test_building_only_the_invoked_command_changes_no_output(args, monkeypatch, capsys):
+    """main() builds only the command its arguments name (start-up); what it prints is what the whole
+    group prints, and the group keeps every command afterwards."""
+    from typer.main import get_command
+
+    from translator import cli, console, files
+
+    monkeypatch.setattr(files, "max_bytes", files.max_bytes)  # --max-bytes and --no-color set process state
+    monkeypatch.setattr(console, "_disabled", console._disabled)
+
+    def run(entry) -> tuple[int, str]:
+        with pytest.raises(SystemExit) as exit_info:
+            entry()
+        return exit_info.value.code or 0, capsys.readouterr().out
+
+    monkeypatch.setattr(sys, "argv", [cli.PROG, *args])
+    filtered = run(cli.main)
+    whole = run(lambda: get_command(cli.app).main(args, prog_name=cli.PROG))
+    assert filtered == whole
+    assert len(cli.app.registered_commands) == 6
+
+
+@pytest.mark.parametrize(("args", "built"), [(["show", "x"], ["show"]), (["--no-color", "--max-bytes", "9", "check"],
+                                            ["check"]), (["--max-bytes=9", "diff", "a", "b"], ["diff"]),
+                                            (["--help"], None), (["shwo"], None), ([], None), (["--max-bytes"], None)])
+def test_the_invoked_command_is_found_after_the_group_options(args, built):
+    from translator import cli
+
+    commands = cli.app.registered_commands
+    names = [c.callback.__name__ for c in cli._invoked(commands, args)]
+    assert names == (built or [c.callback.__name__ for c in commands])

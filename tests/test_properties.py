@@ -255,6 +255,26 @@ def test_endpoint_shortcut_agrees_with_k3s_rules(raw: str) -> None:
     assert outcome(endpoints.k3s_normalize) == outcome(endpoints.k3s_normalize_general)
 
 
+toml_like_texts = st.one_of(
+    st.text(max_size=60),
+    st.lists(st.one_of(
+        st.sampled_from(["", " ", "\t", "# c", "  # x = 1", "[a]", " [[b]] ", "a = 1", "'k=v' = 2", "x:", "mirrors:",
+                         "  - a", '"a=b": c', "=", "[", "\r", "\ufeff[a]", "key\t= 'v'", 'k = """', '"""']),
+        st.text(alphabet="ab:=[]# \t\r\"'-", max_size=8)), max_size=6).map("\n".join),
+)
+
+
+@given(toml_like_texts)
+def test_a_text_judged_not_toml_is_refused_by_tomllib(text: str) -> None:
+    """Detection skips the TOML parser only for a text the parser would refuse (a registries.yaml)."""
+    import tomllib
+
+    if formats.cannot_be_toml(text):
+        with contextlib.suppress(tomllib.TOMLDecodeError):
+            tomllib.loads(text)
+            raise AssertionError(f"tomllib reads {text!r}")
+
+
 @given(st.text(max_size=40), st.text(max_size=40))
 def test_toml_keys_and_strings_hold_any_text(name: str, text: str) -> None:
     """Every key and string written into a generated file reads back as exactly itself."""

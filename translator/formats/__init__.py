@@ -14,11 +14,9 @@ What each format cannot hold is declared in `translator.losses.CANNOT_HOLD`.
 
 from __future__ import annotations
 
-import contextlib
 import os
 
 from .. import files
-from ..compat import tomllib
 from ..errors import InputError
 from ..model import Config
 from ..record import field, record
@@ -123,21 +121,11 @@ def _is_registries_conf(tree: dict) -> bool:
 
 def detect_text(text: str, name: str) -> str:
     """The format of TEXT, from its content (and, when the content cannot tell, the name)."""
-    from .toml_out import check_depth, hand_over
-
     json_format = _detect_json(text, name)
     if json_format is not None:
         return json_format
-    toml_tree = None
-    with contextlib.suppress(tomllib.TOMLDecodeError):
-        try:
-            toml_tree = tomllib.loads(text)
-        except RecursionError:
-            check_depth(text, name)  # names the line
-            raise InputError("nests too deeply", file=name) from None
+    toml_tree = None if cannot_be_toml(text) else _toml_tree(text, name)
     if toml_tree is not None:
-        check_depth(text, name, toml_tree)  # TOML that parses may still nest too deeply for what reads it next
-        hand_over(text, toml_tree)  # the reader gets this tree instead of parsing the file again
         from . import cri_toml
     if toml_tree and _is_registries_conf(toml_tree):
         return "registries-conf"
@@ -168,6 +156,35 @@ def detect_text(text: str, name: str) -> str:
         registries_yaml.read(text, name)  # raises the YAML error with its line
     raise InputError("neither a registries.yaml (YAML) nor a containerd config.toml (TOML)", file=name,
                      fix="pass --from to see the parser's error")
+
+
+def cannot_be_toml(text: str) -> bool:
+    """Whether TOML certainly refuses TEXT, seen from its first line that is not blank or a comment:
+    a TOML document's first statement is a table header (`[`) or a key/value pair, whose `=` is on
+    the key's line (TOML 1.0, "Keys"). A registries.yaml starts `mirrors:`, so detecting it needs
+    no TOML parser (tomllib is 2-3 ms of start-up)."""
+    for line in text.split("\n", 64):
+        stripped = line.strip(" \t\r")
+        if stripped and not stripped.startswith("#"):
+            return not stripped.startswith("[") and "=" not in stripped
+    return False  # blank, comments only, or a long first statement: let the parser say
+
+
+def _toml_tree(text: str, name: str) -> dict | None:
+    """TEXT parsed as TOML, or None if it is not TOML; the tree is handed to the reader that follows."""
+    from ..compat import tomllib
+    from .toml_out import check_depth, hand_over
+
+    try:
+        tree = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return None
+    except RecursionError:
+        check_depth(text, name)  # names the line
+        raise InputError("nests too deeply", file=name) from None
+    check_depth(text, name, tree)  # TOML that parses may still nest too deeply for what reads it next
+    hand_over(text, tree)  # the reader gets this tree instead of parsing the file again
+    return tree
 
 
 def _yaml_mapping(text: str) -> bool:
