@@ -358,3 +358,20 @@ def test_registry_walk_sees_a_bool_that_became_a_number() -> None:
     old, new = {"endpoints": {"endpoints": False, "order": None}}, {"endpoints": {"endpoints": 0}}
     found = {_granularity(path) for path in _changed_paths(("hosts", "r.example.com"), old, new)}
     assert ("hosts", "r.example.com", "endpoints", "endpoints") in found
+
+
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=12)),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.tuples(inner, inner),
+                            st.dictionaries(st.one_of(st.text(max_size=6), st.integers()), inner, max_size=3)),
+    max_leaves=12)
+
+
+@given(json_values)
+def test_loss_report_values_are_written_as_json_writes_them(value) -> None:
+    """report.json_text (no json import for a plain loss report) agrees with json.dumps."""
+    import json
+
+    from translator.report import json_text
+
+    assert json_text(value) == json.dumps(value, ensure_ascii=False)
