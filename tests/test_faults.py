@@ -625,6 +625,25 @@ def test_files_holding_credentials_are_0600_and_the_first_backup_is_kept(tmp_pat
     assert stat.S_IMODE(os.stat(tmp_path / "copy" / "r.example.com" / "hosts.toml").st_mode) == 0o600
 
 
+@pytest.mark.parametrize("umask", [0o077, 0o022, 0o000])
+def test_a_tree_gets_its_modes_whatever_the_umask(tmp_path, umask):
+    """hosts.toml files are 0644 (containerd reads them as any user may) and a file with a credential
+    0600, under a strict umask as under none (files are created with their mode only when the umask
+    leaves it whole)."""
+    source = tmp_path / "tree"
+    for host, extra in (("plain.example.com", ""), ("secret.example.com", '  [host."https://m.example.com".header]\n'
+                                                     '    Authorization = "Bearer s3cr3t"\n')):
+        (source / host).mkdir(parents=True)
+        (source / host / "hosts.toml").write_text(f'[host."https://m.example.com"]\n  capabilities = ["pull"]\n{extra}')
+    out = tmp_path / "out"
+    run = subprocess.run(["sh", "-c", f'umask {umask:03o} && exec "$@"', "sh", *command("convert", str(source), "--to",
+                          "certs-d", "-o", str(out))], capture_output=True, text=True, cwd=ROOT, env=environment(),
+                         stdin=subprocess.DEVNULL, timeout=60)
+    assert run.returncode == 0, run.stderr
+    modes = {host: stat.S_IMODE(os.stat(out / host / "hosts.toml").st_mode) for host in os.listdir(out)}
+    assert modes == {"plain.example.com": 0o644, "secret.example.com": 0o600}
+
+
 # --- secrets in every output ------------------------------------------------------------------
 
 def test_the_migrate_diff_masks_secrets_in_every_toml_spelling(tmp_path):

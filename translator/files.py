@@ -110,12 +110,15 @@ class Fingerprint:
 ABSENT = Fingerprint()
 
 
-def _open_regular(path: str) -> tuple[int, os.stat_result]:
+def _open_regular(path: str, listed_regular: bool = False) -> tuple[int, os.stat_result]:
     """An fd on the regular file PATH; anything else is refused before it is opened (a device is
-    never opened, a FIFO never waited on) and checked again on the fd against a swap meanwhile."""
-    st = os.stat(path)
-    if not stat.S_ISREG(st.st_mode):
-        raise _not_regular(path, st.st_mode)
+    never opened, a FIFO never waited on) and checked again on the fd against a swap meanwhile.
+    LISTED_REGULAR: the directory listing just gave PATH's type as a regular file, which is the
+    check before opening (as racy as a stat, and the fd is checked all the same)."""
+    if not listed_regular:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise _not_regular(path, st.st_mode)
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):
@@ -156,7 +159,7 @@ def _read_fd(fd: int, path: str, size: int = 0, limit: int | None = None) -> byt
 _stdin: bytes | None = None
 
 
-def _read(path: str) -> tuple[bytes, os.stat_result | None]:
+def _read(path: str, listed_regular: bool = False) -> tuple[bytes, os.stat_result | None]:
     try:
         if path == "-":
             global _stdin
@@ -167,7 +170,7 @@ def _read(path: str) -> tuple[bytes, os.stat_result | None]:
                 raise InputError(f"larger than {max_bytes} bytes", file=path,
                                  fix="pass --max-bytes to raise the limit if the input is really that large")
             return data, None
-        fd, st = _open_regular(path)
+        fd, st = _open_regular(path, listed_regular)
         data = _read_fd(fd, path, st.st_size)
     except FileNotFoundError:
         raise InputError("no such file", file=path) from None
@@ -386,11 +389,15 @@ def _read_host_dir(path: str) -> DirEntry:
     names = []
     nested = []
     hosts_seen = False
+    hosts_regular = False
     with os.scandir(path) as scan:
         for count, item in enumerate(scan):
             if count > MAX_TREE_ENTRIES:
                 raise InputError(f"more than {MAX_TREE_ENTRIES} entries", file=path)
-            hosts_seen = hosts_seen or item.name == "hosts.toml"
+            if item.name == "hosts.toml":
+                hosts_seen = True
+                with contextlib.suppress(OSError):  # the directory's own record of the type: no stat
+                    hosts_regular = item.is_file(follow_symlinks=False)
             with contextlib.suppress(OSError):
                 if item.is_file(follow_symlinks=True):
                     names.append(item.name)
@@ -400,8 +407,8 @@ def _read_host_dir(path: str) -> DirEntry:
     content = None
     mode = None
     hosts = os.path.join(path, "hosts.toml")
-    if hosts_seen and os.path.exists(hosts):  # a dangling symlink is no file, as for containerd
-        data, st = _read(hosts)  # refuses a FIFO or a device named hosts.toml, and unreadable files
+    if hosts_regular or (hosts_seen and os.path.exists(hosts)):  # a dangling symlink is no file, as for containerd
+        data, st = _read(hosts, hosts_regular)  # refuses a FIFO or a device named hosts.toml, and unreadable files
         content = data
         mode = stat.S_IMODE(st.st_mode) if st is not None else None
     return DirEntry("dir", content, tuple(n for n in names if n != "hosts.toml"), mode, tuple(sorted(nested)))

@@ -170,6 +170,8 @@ class _Stager:
         self.made_dirs: list[str] = []
         self.entries = 0
         self.fsync_each = True
+        self.umask = os.umask(0o077)  # read (there is no other way) and put back at once
+        os.umask(self.umask)
 
     def count(self) -> None:
         self.entries += 1
@@ -178,12 +180,16 @@ class _Stager:
 
     def new_file(self, path: str, data: bytes, mode: int, old: os.stat_result | None) -> None:
         self.count()
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        # created owner-only, widened after the owner is kept; a new file the umask leaves at MODE is
+        # created with it (one fchmod less per file of a fleet)
+        created = mode if old is None and not mode & self.umask else 0o600
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, created)
         try:
             write_all(fd, data)
             if old is not None:
                 keep_owner(fd, old, self.label)
-            os.fchmod(fd, mode)
+            if created != mode:
+                os.fchmod(fd, mode)
             if self.fsync_each:
                 os.fsync(fd)
         finally:
