@@ -394,3 +394,12 @@ def test_is_localhost_follows_go_split_host_port():
     assert R.is_localhost("::1")
     assert not R.is_localhost("[::1]")  # Go cannot split it and net.ParseIP("[::1]") fails
     assert not R.is_localhost("localhost.example.com:5000")
+
+
+def test_known_releases_are_in_release_order() -> None:
+    """NEWEST and OLDEST are the ends of KNOWN_RELEASES, so the table must list lines in order."""
+    from translator import releases
+
+    assert list(releases.KNOWN_RELEASES) == sorted(releases.KNOWN_RELEASES)
+    assert max(releases.KNOWN_RELEASES) == releases.NEWEST and min(releases.KNOWN_RELEASES) == releases.OLDEST
+    assert all(r.line == line for line, rs in releases.LINES.items() for r in rs)

@@ -12,20 +12,20 @@ removals red, hunk headers cyan, headings bold.
 from __future__ import annotations
 
 import os
-import re
 import sys
 from typing import IO
 
 from . import secrets
+from .patterns import lazy
 
 _disabled = False
 
 _SGR = {"error": "1;31", "warning": "33", "info": "36", "added": "32", "removed": "31", "changed": "33",
         "hunk": "36", "heading": "1", "ok": "32"}
 
-_SEVERITY = re.compile(r"^(error|warning|info|note)(?=: )")
-_CHECK_LINE = re.compile(r"^(error|warning|info)(: .*?\[)([\w-]+)(\].*)$")
-_LOSS_KIND = re.compile(r"^(\s+)(added|removed|changed)(\s)")
+_SEVERITY = lazy(r"^(error|warning|info|note)(?=: )")
+_CHECK_LINE = lazy(r"^(error|warning|info)(: .*?\[)([\w-]+)(\].*)$")
+_LOSS_KIND = lazy(r"^(\s+)(added|removed|changed)(\s)")
 
 
 def disable() -> None:

@@ -13,11 +13,11 @@ All three end in one canonical form: `scheme://host[:port]` + the cleaned prefix
 from __future__ import annotations
 
 import ipaddress
-import re
 from functools import lru_cache
 
 from . import gourl
 from .errors import InputError
+from .patterns import lazy
 from .record import record
 from .releases import NEWEST, Release
 
@@ -26,7 +26,7 @@ DOCKER_HUB_HOST = "registry-1.docker.io"
 HUB_ALIASES = ("index.docker.io", "registry-1.docker.io")
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?"
-_HOSTNAME = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*$")
+_HOSTNAME = lazy(rf"^{_LABEL}(?:\.{_LABEL})*$")
 
 
 def split_host_port(hostport: str) -> tuple[str, str]:
@@ -121,7 +121,7 @@ def directory_for(name: str) -> str:
     return "_default" if name == "*" else name
 
 
-_PORT_DIR = re.compile(r"^(.+)_(\d+)_$")
+_PORT_DIR = lazy(r"^(.+)_(\d+)_$")
 
 
 def name_for_directory(dirname: str) -> tuple[str, bool]:
@@ -187,8 +187,8 @@ class K3sEndpoint:
 # `[https://]host[/path]` with a lower-case host, no port and path segments of unreserved
 # characters that path.Clean leaves alone: nearly every endpoint people write, and one whose
 # normalised forms are the input itself (property-tested against the general rules)
-_PLAIN_ENDPOINT = re.compile(r"(?:(https?)://)?([a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)"
-                             r"((?:/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*)")
+_PLAIN_ENDPOINT = lazy(r"(?:(https?)://)?([a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)"
+                       r"((?:/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*)")
 
 
 def k3s_normalize(endpoint: str) -> K3sEndpoint:

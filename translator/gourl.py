@@ -9,8 +9,7 @@ ported here rather than approximated.
 
 from __future__ import annotations
 
-import re
-
+from .patterns import lazy
 from .record import record
 
 
@@ -91,7 +90,7 @@ class GoURL:
 
 # scheme://host[:port]/path with nothing to unescape or validate further: what nearly every
 # registry endpoint looks like, and what Go's rules below turn into exactly these parts
-_SIMPLE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*)://([A-Za-z0-9.\-]+(?::[0-9]*)?)((?:/[A-Za-z0-9._~\-]*)*)")
+_SIMPLE = lazy(r"([A-Za-z][A-Za-z0-9+.\-]*)://([A-Za-z0-9.\-]+(?::[0-9]*)?)((?:/[A-Za-z0-9._~\-]*)*)")
 
 
 def parse(raw: str) -> GoURL:
@@ -112,7 +111,7 @@ def parse_general(raw: str) -> GoURL:
     return url
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = lazy(r"[\x00-\x1f\x7f]")
 
 
 def _parse(raw: str) -> GoURL:
@@ -145,7 +144,7 @@ def _parse(raw: str) -> GoURL:
     return url
 
 
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+_SCHEME = lazy(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 
 
 def _get_scheme(raw: str) -> tuple[str, str]:
@@ -229,8 +228,8 @@ def _should_escape(c: str, mode: str) -> bool:
 
 
 # a host needs no escaping when it has none of the ASCII characters Go escapes in hosts
-_PLAIN_HOST = re.compile(r"[^\x00-\x20#%/?@\\^`{|}\x7f]*")
-_PLAIN_PATH = re.compile(r"[A-Za-z0-9\-._~/!$&'()*+,;=:@]*")
+_PLAIN_HOST = lazy(r"[^\x00-\x20#%/?@\\^`{|}\x7f]*")
+_PLAIN_PATH = lazy(r"[A-Za-z0-9\-._~/!$&'()*+,;=:@]*")
 
 
 def _unescape(s: str, mode: str) -> str:

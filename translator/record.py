@@ -5,7 +5,8 @@ when the module is imported (about 0.8 ms a class); the twenty classes on every 
 cost 15 ms, a sixth of the interpreter's own start-up with yaml and typer (issue 16). A record
 compiles one method, its `__init__` (keeping instance creation as fast as a dataclass's, which
 matters at 100,000 registries); equality, hashing, ordering, `repr`, immutability and pickling are
-shared functions over the field names.
+shared functions over the field names, and the `__init__` is compiled when the first instance is
+made.
 
 What it keeps from dataclasses: fields from the class's own annotations, in order, with defaults or
 `field(default_factory=...)`; `field(repr=False)` (secrets) and `field(compare=False)`; positional
@@ -117,6 +118,17 @@ def _init(name: str, fields: dict[str, Field], frozen: bool) -> Callable[..., No
     return scope["__init__"]  # type: ignore[no-any-return]
 
 
+def _first_init(name: str, fields: dict[str, Field], frozen: bool) -> Callable[..., None]:
+    """An `__init__` that compiles the real one when the first instance is made, and puts it on the
+    class: a record no run instantiates (a command uses a few of the thirty) costs no compile."""
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        real = _init(name, fields, frozen)
+        real.__qualname__ = f"{name}.__init__"
+        type.__setattr__(type(self), "__init__", real)
+        real(self, *args, **kwargs)
+    return __init__
+
+
 def record(cls: type[T] | None = None, *, mutable: bool = False, order: bool = False) -> Any:
     """Make CLS a record (see the module's docstring); `@record`, `@record(mutable=True)`, `@record(order=True)`."""
     def make(cls: type[T]) -> type[T]:
@@ -153,7 +165,7 @@ def _build(cls: type[T], *, frozen: bool, order: bool) -> type[T]:
         "__record_fields__": tuple(names),
         "__record_key__": staticmethod(_key_of([n for n in names if fields[n].compare])),
         "__record_repr__": tuple(n for n in names if fields[n].repr),
-        "__init__": _init(cls.__qualname__, fields, frozen),
+        "__init__": _first_init(cls.__qualname__, fields, frozen),
         "__repr__": _repr,
         "__eq__": _eq,
         "__hash__": _hash if frozen else None,
@@ -164,9 +176,7 @@ def _build(cls: type[T], *, frozen: bool, order: bool) -> type[T]:
         namespace["__setattr__"], namespace["__delattr__"] = _frozen_setattr, _frozen_delattr
     if order:
         namespace.update(_ORDER)
-    built = type(cls)(cls.__name__, cls.__bases__, namespace)
-    built.__init__.__qualname__ = f"{cls.__qualname__}.__init__"
-    return built
+    return type(cls)(cls.__name__, cls.__bases__, namespace)
 
 
 def replace(obj: T, **changes: Any) -> T:

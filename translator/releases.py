@@ -23,6 +23,7 @@ import re
 from functools import cache
 from typing import Any, NamedTuple
 
+from .patterns import lazy
 from .record import record
 
 # --------------------------------------------------------------------------------------------
@@ -44,7 +45,7 @@ _LINE_NEWEST: tuple[tuple[tuple[int, int], int], ...] = (
 #: pre-releases seen in the tags that have no final release yet (not accepted by parse_version)
 PRERELEASES_WITHOUT_RELEASE: tuple[str, ...] = ("2.4.0-beta.0",)
 
-_VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?$")
+_VERSION_RE = lazy(r"^v?(\d+)\.(\d+)(?:\.(\d+))?$")
 
 
 @record(order=True)
@@ -464,14 +465,14 @@ def _release(text: str) -> Release:
     return Release(major, minor, patch)
 
 
-KNOWN_RELEASES: tuple[Release, ...] = tuple(
-    Release(major, minor, patch) for (major, minor), newest in _LINE_NEWEST for patch in range(newest + 1)
-)
-NEWEST: Release = max(KNOWN_RELEASES)
-OLDEST: Release = min(KNOWN_RELEASES)
+#: every known release of each line, oldest first (_LINE_NEWEST is in release order: tests/test_releases.py)
 LINES: dict[tuple[int, int], tuple[Release, ...]] = {
-    line: tuple(r for r in KNOWN_RELEASES if r.line == line) for line, _ in _LINE_NEWEST
+    (major, minor): tuple(Release(major, minor, patch) for patch in range(newest + 1))
+    for (major, minor), newest in _LINE_NEWEST
 }
+KNOWN_RELEASES: tuple[Release, ...] = tuple(release for line in LINES.values() for release in line)
+NEWEST: Release = KNOWN_RELEASES[-1]
+OLDEST: Release = KNOWN_RELEASES[0]
 _KNOWN = frozenset(KNOWN_RELEASES)
 _FACT_NAMES = tuple(dict.fromkeys(f.name for f in FACTS))
 

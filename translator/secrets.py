@@ -10,6 +10,8 @@ from __future__ import annotations
 import functools
 import re
 
+from .patterns import lazy
+
 MASK = "***"
 
 #: fields that hold a secret, in every spelling the formats use
@@ -64,8 +66,8 @@ _last_redacted: tuple[str, int] | None = None
 
 # a whole token only: a password `example` is not in `mirror.example.com` or `/example/`
 _EDGE = r"A-Za-z0-9._/:@-"
-_TOKEN = re.compile(rf"[{_EDGE}]+")
-_ALL_TOKEN = re.compile(rf"[{_EDGE}]+\Z")
+_TOKEN = lazy(rf"[{_EDGE}]+")
+_ALL_TOKEN = lazy(rf"[{_EDGE}]+\Z")
 
 
 def _redact_remembered(text: str) -> str:
@@ -89,14 +91,14 @@ def _whole_pattern(values: frozenset[str], edge: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![{edge}])(?:{alternatives})(?![{edge}])")
 
 
-_USERINFO = re.compile(r"(://[^/@\s:]*:)[^/@\s]*@")
+_USERINFO = lazy(r"(://[^/@\s:]*:)[^/@\s]*@")
 #: `user:pass@host` without a scheme; not `name:tag@sha256:<hex>` (an image reference)
-_BARE_USERINFO = re.compile(r"(?<![\w.+/:@%~-])([\w.~%+-]+):[^\s@/'\"<>`]+@(?=[\w\[])"
-                            r"(?![A-Za-z0-9+.-]*:[0-9a-fA-F]{32})")
+_BARE_USERINFO = lazy(r"(?<![\w.+/:@%~-])([\w.~%+-]+):[^\s@/'\"<>`]+@(?=[\w\[])"
+                      r"(?![A-Za-z0-9+.-]*:[0-9a-fA-F]{32})")
 #: an Authorization value: a token after `Basic`/`Bearer` with a digit or symbol in it, or long
-_SCHEME_CREDENTIALS = re.compile(r"\b((?:Basic|Bearer|basic|bearer|BASIC|BEARER)\s+)"
-                                 r"(?:(?=[A-Za-z]*[0-9._~+/=-])[A-Za-z0-9._~+/-]{3,}|[A-Za-z]{12,})=*")
-_SCHEME_WORD = re.compile(r"(?i)basic|bearer")
+_SCHEME_CREDENTIALS = lazy(r"\b((?:Basic|Bearer|basic|bearer|BASIC|BEARER)\s+)"
+                           r"(?:(?=[A-Za-z]*[0-9._~+/=-])[A-Za-z0-9._~+/-]{3,}|[A-Za-z]{12,})=*")
+_SCHEME_WORD = lazy(r"(?i)basic|bearer")
 _BASE64_EDGE = r"A-Za-z0-9+/=_-"
 _BASE64 = re.compile(rf"(?<![{_BASE64_EDGE}])(?:[A-Za-z0-9+/]{{4}})+(?:[A-Za-z0-9+/]{{2}}==|[A-Za-z0-9+/]{{3}}=)?"
                      rf"(?![{_BASE64_EDGE}])")

@@ -16,10 +16,11 @@ from functools import lru_cache
 
 from ..compat import tomllib
 from ..errors import InputError
+from ..patterns import lazy
 
 # printable ASCII without `"` or a backslash: a TOML basic string holds it as it is (TOML 1.0, "Basic strings")
-_PLAIN_STRING = re.compile(r'[\x20\x21\x23-\x5b\x5d-\x7e]*')
-_BARE_KEY = re.compile(r"[A-Za-z0-9_\-]+")
+_PLAIN_STRING = lazy(r'[\x20\x21\x23-\x5b\x5d-\x7e]*')
+_BARE_KEY = lazy(r"[A-Za-z0-9_\-]+")
 
 
 def key(name: str) -> str:

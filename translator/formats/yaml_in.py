@@ -15,6 +15,7 @@ import re
 import yaml
 
 from ..errors import InputError
+from ..patterns import lazy
 
 try:
     _Loader: type = yaml.CSafeLoader
@@ -34,7 +35,7 @@ MAP = "tag:yaml.org,2002:map"
 SEQ = "tag:yaml.org,2002:seq"
 
 
-_DEEP_INDENT = re.compile(rf"^[ \t]{{{MAX_DEPTH * 8},}}", re.M)
+_DEEP_INDENT = lazy(rf"^[ \t]{{{MAX_DEPTH * 8},}}", re.M)
 
 
 def _check_depth(text: str, name: str) -> None:

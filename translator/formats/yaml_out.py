@@ -13,15 +13,16 @@ always PyYAML's (property-tested against `yaml.dump`).
 from __future__ import annotations
 
 import functools
-import re
 from typing import Any
 
 import yaml
 
+from ..patterns import lazy
+
 _STR_TAG = "tag:yaml.org,2002:str"
 # no indicator first, none of `: `, ` #`, no space at all: PyYAML writes these plain unless
 # its resolver reads them as another type (`true`, `1.5`, `~`, a date …)
-_SIMPLE_PLAIN = re.compile(r"[A-Za-z0-9_/(][A-Za-z0-9_./()@+=~$^-]*(?::[A-Za-z0-9_./()@+=~$^-]+)*")
+_SIMPLE_PLAIN = lazy(r"[A-Za-z0-9_/(][A-Za-z0-9_./()@+=~$^-]*(?::[A-Za-z0-9_./()@+=~$^-]+)*")
 _SIMPLE_KEY_LIMIT = 128  # PyYAML writes a longer key as `? key`
 
 
