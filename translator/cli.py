@@ -7,9 +7,11 @@ Heavy modules are imported inside the commands that need them. Output goes throu
 `translator.console` (secrets masked, colour only on a terminal).
 
 This module alone has no `from __future__ import annotations`: typer reads the parameters'
-`Annotated[...]` at run time, and on Python 3.9 (the single-file build) the typer that still
+annotations at run time, and on Python 3.9 (the single-file build) the typer that still
 supports it does not evaluate string annotations. So every annotation here must be valid on
 Python 3.9 as it is (`Optional[str]`, not `str | None`); `make lint` (vermin) checks it.
+Options are declared as defaults (`x: T = typer.Option(default, ...)`), not `Annotated[T, ...]`:
+the same to typer, and 52 `Annotated` subscriptions cost 1 ms of every start-up.
 """
 
 import functools
@@ -18,7 +20,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from typing import Annotated, Optional, TypeVar
+from typing import Optional, TypeVar
 
 import typer
 
@@ -45,13 +47,6 @@ F = TypeVar("F", bound=Callable[..., object])
 FORMAT_HELP = ("registries-yaml, cri-v1, cri-v2, cri-v3, certs-d, crictl-info, docker-daemon or registries-conf "
                "(detected when omitted)")
 
-From = Annotated[Optional[str], typer.Option("--from", help="Source format: " + FORMAT_HELP)]
-NoColor = Annotated[bool, typer.Option("--no-color", help="No colour, even on a terminal (NO_COLOR does the "
-                                       "same).")]
-AsJson = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
-Containerd = Annotated[Optional[str], typer.Option("--containerd", metavar="VERSION", help="Read, write and judge "
-                                                   "as this containerd release does (1.6.20, 1.7 = its newest, "
-                                                   "2.1.4); default: the newest release the tool knows.")]
 
 
 def release_target(text: Optional[str]):
@@ -64,10 +59,6 @@ def release_target(text: Optional[str]):
         raise InputError(str(exc), fix="pass a released version such as 1.7.27 or 2.1") from None
 
 
-CertsDir = Annotated[Optional[str], typer.Option("--certs-dir", help="crictl-info: where the tree its configPath "
-                                                 "names is on this machine.")]
-DockerCertsDir = Annotated[Optional[str], typer.Option("--docker-certs-dir", help="docker-daemon: Docker's "
-                                                       "certificate directory (default /etc/docker/certs.d).")]
 
 
 def read_options(certs_dir: Optional[str], docker_certs_dir: Optional[str], containerd: Optional[str] = None,
@@ -163,19 +154,17 @@ def _install_completion(value: Optional[str]) -> None:
 
 @app.callback()
 def main_options(
-    max_bytes: Annotated[Optional[int], typer.Option("--max-bytes", help="Largest input file to read, in bytes "
-                                                     "(default 4 MiB).")] = None,
-    no_color: NoColor = False,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
-    show_completion: Annotated[Optional[str], typer.Option("--show-completion", metavar="SHELL",
-                                                           callback=_show_completion, is_eager=True,
-                                                           help="Print the completion script for bash, zsh or "
-                                                                "fish.")] = None,
-    install_completion: Annotated[Optional[str], typer.Option("--install-completion", metavar="SHELL",
-                                                              callback=_install_completion, is_eager=True,
-                                                              help="Install completion for bash, zsh or "
-                                                                   "fish.")] = None,
+    max_bytes: Optional[int] = typer.Option(None, "--max-bytes", help="Largest input file to read, in bytes (default "
+                                                                      "4 MiB)."),
+    no_color: bool = typer.Option(False, "--no-color", help="No colour, even on a terminal (NO_COLOR does the same)."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+    show_completion: Optional[str] = typer.Option(None, "--show-completion", metavar="SHELL",
+                                                  callback=_show_completion, is_eager=True,
+                                                  help="Print the completion script for bash, zsh or fish."),
+    install_completion: Optional[str] = typer.Option(None, "--install-completion", metavar="SHELL",
+                                                     callback=_install_completion, is_eager=True,
+                                                     help="Install completion for bash, zsh or fish."),
 ) -> None:
     if no_color:
         console.disable()
@@ -188,35 +177,37 @@ def main_options(
 @app.command()
 @guarded
 def convert(
-    src: Annotated[str, typer.Argument(help="A file, a certs.d directory, or - for standard input.")],
-    to: Annotated[str, typer.Option("--to", help="Target format: " + FORMAT_HELP.split(" (")[0])],
-    from_: From = None,
-    output: Annotated[Optional[str], typer.Option("-o", "--output", help="Output file, or directory for "
-                                                  "certs-d (default: standard output).")] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Exit 3 and write nothing if anything would be "
-                                         "lost.")] = False,
-    report: Annotated[Optional[str], typer.Option("--report", help="Loss report on stderr: text, json or "
-                                                  "markdown.")] = None,
-    format_: Annotated[Optional[str], typer.Option("--format", help="Same as --report.")] = None,
-    no_default_endpoint: Annotated[bool, typer.Option("--no-default-endpoint", help="k3s's "
-                                                      "--disable-default-registry-endpoint.")] = False,
-    keep_rewrites: Annotated[bool, typer.Option("--keep-rewrites", help="Write k3s rewrite tables (for "
-                                                "k3s's own containerd).")] = False,
-    config_path: Annotated[Optional[str], typer.Option("--config-path", help="config_path to set in "
-                                                       "--cri-config (default: the absolute -o "
-                                                       "directory).")] = None,
-    cri_config: Annotated[Optional[str], typer.Option("--cri-config", help="containerd config.toml to create "
-                                                      "or update beside a certs-d output (config_path, "
-                                                      "credentials); for a certs-d source, where its "
-                                                      "credentials are read from.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace hosts.toml files this tool did not "
-                                        "generate.")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be written, replaced or removed, "
-                                          "and write nothing.")] = False,
-    certs_dir: CertsDir = None,
-    docker_certs_dir: DockerCertsDir = None,
-    containerd: Containerd = None,
-    no_color: NoColor = False,
+    src: str = typer.Argument(..., help="A file, a certs.d directory, or - for standard input."),
+    to: str = typer.Option(..., "--to", help="Target format: " + FORMAT_HELP.split(" (")[0]),
+    from_: Optional[str] = typer.Option(None, "--from", help="Source format: " + FORMAT_HELP),
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="Output file, or directory for certs-d "
+                                                                      "(default: standard output)."),
+    strict: bool = typer.Option(False, "--strict", help="Exit 3 and write nothing if anything would be lost."),
+    report: Optional[str] = typer.Option(None, "--report", help="Loss report on stderr: text, json or markdown."),
+    format_: Optional[str] = typer.Option(None, "--format", help="Same as --report."),
+    no_default_endpoint: bool = typer.Option(False, "--no-default-endpoint", help="k3s's "
+                                                                                  "--disable-default-registry-endpoint."),
+    keep_rewrites: bool = typer.Option(False, "--keep-rewrites", help="Write k3s rewrite tables (for k3s's own "
+                                                                      "containerd)."),
+    config_path: Optional[str] = typer.Option(None, "--config-path", help="config_path to set in --cri-config "
+                                                                          "(default: the absolute -o directory)."),
+    cri_config: Optional[str] = typer.Option(None, "--cri-config", help="containerd config.toml to create or update "
+                                                                        "beside a certs-d output (config_path, "
+                                                                        "credentials); for a certs-d source, where "
+                                                                        "its credentials are read from."),
+    force: bool = typer.Option(False, "--force", help="Replace hosts.toml files this tool did not generate."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would be written, replaced or removed, and write "
+                                                          "nothing."),
+    certs_dir: Optional[str] = typer.Option(None, "--certs-dir", help="crictl-info: where the tree its configPath "
+                                                                      "names is on this machine."),
+    docker_certs_dir: Optional[str] = typer.Option(None, "--docker-certs-dir", help="docker-daemon: Docker's "
+                                                                                    "certificate directory (default "
+                                                                                    "/etc/docker/certs.d)."),
+    containerd: Optional[str] = typer.Option(None, "--containerd", metavar="VERSION",
+                                             help="Read, write and judge as this containerd release does (1.6.20, "
+                                                  "1.7 = its newest, 2.1.4); default: the newest release the tool "
+                                                  "knows."),
+    no_color: bool = typer.Option(False, "--no-color", help="No colour, even on a terminal (NO_COLOR does the same)."),
 ) -> None:
     """Convert a registry configuration to another format and report what does not survive."""
     from . import convert as conv
@@ -260,16 +251,23 @@ def convert(
 @app.command()
 @guarded
 def show(
-    src: Annotated[str, typer.Argument(help="A file, a certs.d directory, or - for standard input.")],
-    from_: From = None,
-    format_: Annotated[Optional[str], typer.Option("--format", help="text (YAML, the default) or json.")] = None,
-    as_json: AsJson = False,
-    cri_config: Annotated[Optional[str], typer.Option("--cri-config", help="The containerd config.toml whose "
-                                                      "credentials and headers go with a certs.d source.")] = None,
-    certs_dir: CertsDir = None,
-    docker_certs_dir: DockerCertsDir = None,
-    containerd: Containerd = None,
-    no_color: NoColor = False,
+    src: str = typer.Argument(..., help="A file, a certs.d directory, or - for standard input."),
+    from_: Optional[str] = typer.Option(None, "--from", help="Source format: " + FORMAT_HELP),
+    format_: Optional[str] = typer.Option(None, "--format", help="text (YAML, the default) or json."),
+    as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
+    cri_config: Optional[str] = typer.Option(None, "--cri-config", help="The containerd config.toml whose "
+                                                                        "credentials and headers go with a certs.d "
+                                                                        "source."),
+    certs_dir: Optional[str] = typer.Option(None, "--certs-dir", help="crictl-info: where the tree its configPath "
+                                                                      "names is on this machine."),
+    docker_certs_dir: Optional[str] = typer.Option(None, "--docker-certs-dir", help="docker-daemon: Docker's "
+                                                                                    "certificate directory (default "
+                                                                                    "/etc/docker/certs.d)."),
+    containerd: Optional[str] = typer.Option(None, "--containerd", metavar="VERSION",
+                                             help="Read, write and judge as this containerd release does (1.6.20, "
+                                                  "1.7 = its newest, 2.1.4); default: the newest release the tool "
+                                                  "knows."),
+    no_color: bool = typer.Option(False, "--no-color", help="No colour, even on a terminal (NO_COLOR does the same)."),
 ) -> None:
     """Print the normalized model: what the reader understood (YAML, or JSON with --format json)."""
     from . import formats
@@ -287,17 +285,22 @@ def show(
 @app.command()
 @guarded
 def diff(
-    a: Annotated[str, typer.Argument(help="The configuration before (file, certs.d directory or -).")],
-    b: Annotated[str, typer.Argument(help="The configuration after.")],
-    from_a: Annotated[Optional[str], typer.Option("--from-a", help="Format of A: " + FORMAT_HELP)] = None,
-    from_b: Annotated[Optional[str], typer.Option("--from-b", help="Format of B: " + FORMAT_HELP)] = None,
-    format_: Annotated[Optional[str], typer.Option("--format", help="text, json or markdown (a PR "
-                                                   "comment).")] = None,
-    as_json: AsJson = False,
-    certs_dir: CertsDir = None,
-    docker_certs_dir: DockerCertsDir = None,
-    containerd: Containerd = None,
-    no_color: NoColor = False,
+    a: str = typer.Argument(..., help="The configuration before (file, certs.d directory or -)."),
+    b: str = typer.Argument(..., help="The configuration after."),
+    from_a: Optional[str] = typer.Option(None, "--from-a", help="Format of A: " + FORMAT_HELP),
+    from_b: Optional[str] = typer.Option(None, "--from-b", help="Format of B: " + FORMAT_HELP),
+    format_: Optional[str] = typer.Option(None, "--format", help="text, json or markdown (a PR comment)."),
+    as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
+    certs_dir: Optional[str] = typer.Option(None, "--certs-dir", help="crictl-info: where the tree its configPath "
+                                                                      "names is on this machine."),
+    docker_certs_dir: Optional[str] = typer.Option(None, "--docker-certs-dir", help="docker-daemon: Docker's "
+                                                                                    "certificate directory (default "
+                                                                                    "/etc/docker/certs.d)."),
+    containerd: Optional[str] = typer.Option(None, "--containerd", metavar="VERSION",
+                                             help="Read, write and judge as this containerd release does (1.6.20, "
+                                                  "1.7 = its newest, 2.1.4); default: the newest release the tool "
+                                                  "knows."),
+    no_color: bool = typer.Option(False, "--no-color", help="No colour, even on a terminal (NO_COLOR does the same)."),
 ) -> None:
     """Compare what two configurations mean for pulls; exit 1 when they differ."""
     from . import diff as diff_module
@@ -320,25 +323,31 @@ def diff(
 @app.command()
 @guarded
 def resolve(
-    image: Annotated[str, typer.Argument(help="An image reference as a user types it (alpine:3, "
-                                         "host:5000/a/b@sha256:...).")],
-    config: Annotated[str, typer.Option("--config", help="The configuration: a file, a certs.d directory, "
-                                        "or -.")],
-    from_: From = None,
-    format_: Annotated[Optional[str], typer.Option("--format", help="text or json.")] = None,
-    as_json: AsJson = False,
-    probe: Annotated[bool, typer.Option("--probe", help="Ask each host what containerd would ask and say what "
-                                        "happens; exit 1 when no host serves the manifest.")] = False,
-    timeout: Annotated[float, typer.Option("--timeout", help="With --probe: seconds for each call (connect, "
-                                           "then each read).")] = 5.0,
-    blob: Annotated[bool, typer.Option("--blob", help="With --probe: also fetch the first bytes of one layer, "
-                                       "as containerd does after resolving.")] = False,
-    cri_config: Annotated[Optional[str], typer.Option("--cri-config", help="The containerd config.toml whose "
-                                                      "credentials and headers go with a certs.d source.")] = None,
-    certs_dir: CertsDir = None,
-    docker_certs_dir: DockerCertsDir = None,
-    containerd: Containerd = None,
-    no_color: NoColor = False,
+    image: str = typer.Argument(..., help="An image reference as a user types it (alpine:3, "
+                                          "host:5000/a/b@sha256:...)."),
+    config: str = typer.Option(..., "--config", help="The configuration: a file, a certs.d directory, or -."),
+    from_: Optional[str] = typer.Option(None, "--from", help="Source format: " + FORMAT_HELP),
+    format_: Optional[str] = typer.Option(None, "--format", help="text or json."),
+    as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
+    probe: bool = typer.Option(False, "--probe", help="Ask each host what containerd would ask and say what happens; "
+                                                      "exit 1 when no host serves the manifest."),
+    timeout: float = typer.Option(5.0, "--timeout", help="With --probe: seconds for each call (connect, then each "
+                                                         "read)."),
+    blob: bool = typer.Option(False, "--blob", help="With --probe: also fetch the first bytes of one layer, as "
+                                                    "containerd does after resolving."),
+    cri_config: Optional[str] = typer.Option(None, "--cri-config", help="The containerd config.toml whose "
+                                                                        "credentials and headers go with a certs.d "
+                                                                        "source."),
+    certs_dir: Optional[str] = typer.Option(None, "--certs-dir", help="crictl-info: where the tree its configPath "
+                                                                      "names is on this machine."),
+    docker_certs_dir: Optional[str] = typer.Option(None, "--docker-certs-dir", help="docker-daemon: Docker's "
+                                                                                    "certificate directory (default "
+                                                                                    "/etc/docker/certs.d)."),
+    containerd: Optional[str] = typer.Option(None, "--containerd", metavar="VERSION",
+                                             help="Read, write and judge as this containerd release does (1.6.20, "
+                                                  "1.7 = its newest, 2.1.4); default: the newest release the tool "
+                                                  "knows."),
+    no_color: bool = typer.Option(False, "--no-color", help="No colour, even on a terminal (NO_COLOR does the same)."),
 ) -> None:
     """Print, in order, the hosts containerd will try for IMAGE, the URL it requests from each, and why.
 
@@ -380,34 +389,36 @@ def resolve(
 @app.command()
 @guarded
 def check(
-    srcs: Annotated[list[str], typer.Argument(
-        metavar="SRC...",
-        help="Files, certs.d directories, or - for standard input; several at once for pre-commit hooks.")],
-    from_: From = None,
-    format_: Annotated[Optional[str], typer.Option("--format", help="text, json or markdown (a PR "
-                                                   "comment).")] = None,
-    as_json: AsJson = False,
-    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 on warnings too.")] = False,
-    select: Annotated[Optional[list[str]], typer.Option("--select", help="Only these codes "
-                                                        "(comma-separated, repeatable).")] = None,
-    ignore: Annotated[Optional[list[str]], typer.Option("--ignore", help="Not these codes (comma-separated, "
-                                                        "repeatable).")] = None,
-    statistics: Annotated[bool, typer.Option("--statistics", help="Count the problems per code instead of "
-                                             "listing them.")] = False,
-    fix: Annotated[bool, typer.Option("--fix", help="Repair what can be repaired mechanically, in place, with a "
-                                      "FILE.bak backup.")] = False,
-    show_diff: Annotated[bool, typer.Option("--diff", help="With --fix: print the repairs as a unified diff and "
-                                            "change nothing.")] = False,
-    root: Annotated[Optional[str], typer.Option("--root", help="The node's root file system as seen from here, "
-                                                "for checks that depend on the node (certificate files, "
-                                                "modes).")] = None,
-    certs_dir: CertsDir = None,
-    docker_certs_dir: DockerCertsDir = None,
-    containerd: Containerd = None,
-    upgrade_to: Annotated[Optional[str], typer.Option("--upgrade-to", metavar="VERSION", help="Report every change "
-                                                      "in where pulls go, and every new problem, when the node moves "
-                                                      "from --containerd to this release.")] = None,
-    no_color: NoColor = False,
+    srcs: list[str] = typer.Argument(..., metavar="SRC...", help="Files, certs.d directories, or - for standard "
+                                                                 "input; several at once for pre-commit hooks."),
+    from_: Optional[str] = typer.Option(None, "--from", help="Source format: " + FORMAT_HELP),
+    format_: Optional[str] = typer.Option(None, "--format", help="text, json or markdown (a PR comment)."),
+    as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
+    strict: bool = typer.Option(False, "--strict", help="Exit 1 on warnings too."),
+    select: Optional[list[str]] = typer.Option(None, "--select", help="Only these codes (comma-separated, "
+                                                                      "repeatable)."),
+    ignore: Optional[list[str]] = typer.Option(None, "--ignore", help="Not these codes (comma-separated, repeatable)."),
+    statistics: bool = typer.Option(False, "--statistics", help="Count the problems per code instead of listing them."),
+    fix: bool = typer.Option(False, "--fix", help="Repair what can be repaired mechanically, in place, with a "
+                                                  "FILE.bak backup."),
+    show_diff: bool = typer.Option(False, "--diff", help="With --fix: print the repairs as a unified diff and change "
+                                                         "nothing."),
+    root: Optional[str] = typer.Option(None, "--root", help="The node's root file system as seen from here, for "
+                                                            "checks that depend on the node (certificate files, "
+                                                            "modes)."),
+    certs_dir: Optional[str] = typer.Option(None, "--certs-dir", help="crictl-info: where the tree its configPath "
+                                                                      "names is on this machine."),
+    docker_certs_dir: Optional[str] = typer.Option(None, "--docker-certs-dir", help="docker-daemon: Docker's "
+                                                                                    "certificate directory (default "
+                                                                                    "/etc/docker/certs.d)."),
+    containerd: Optional[str] = typer.Option(None, "--containerd", metavar="VERSION",
+                                             help="Read, write and judge as this containerd release does (1.6.20, "
+                                                  "1.7 = its newest, 2.1.4); default: the newest release the tool "
+                                                  "knows."),
+    upgrade_to: Optional[str] = typer.Option(None, "--upgrade-to", metavar="VERSION",
+                                             help="Report every change in where pulls go, and every new problem, "
+                                                  "when the node moves from --containerd to this release."),
+    no_color: bool = typer.Option(False, "--no-color", help="No colour, even on a terminal (NO_COLOR does the same)."),
 ) -> None:
     """Lint configurations for the known pitfalls: every problem in every file, like a linter.
 
@@ -468,16 +479,19 @@ def check(
 @app.command()
 @guarded
 def migrate(
-    config: Annotated[str, typer.Argument(help="The containerd config.toml with legacy registry mirrors.")],
-    certs_dir: Annotated[str, typer.Option("--certs-dir", help="Where the hosts.toml tree goes; also the "
-                                           "config_path written into CONFIG.")] = "/etc/containerd/certs.d",
-    write: Annotated[bool, typer.Option("--write", help="Write the tree and the config (default: print a "
-                                        "diff of what would change).")] = False,
-    no_backup: Annotated[bool, typer.Option("--no-backup", help="Do not keep CONFIG.bak.")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Replace hosts.toml files this tool did not "
-                                        "generate.")] = False,
-    containerd: Containerd = None,
-    no_color: NoColor = False,
+    config: str = typer.Argument(..., help="The containerd config.toml with legacy registry mirrors."),
+    certs_dir: str = typer.Option("/etc/containerd/certs.d", "--certs-dir", help="Where the hosts.toml tree goes; "
+                                                                                 "also the config_path written into "
+                                                                                 "CONFIG."),
+    write: bool = typer.Option(False, "--write", help="Write the tree and the config (default: print a diff of what "
+                                                      "would change)."),
+    no_backup: bool = typer.Option(False, "--no-backup", help="Do not keep CONFIG.bak."),
+    force: bool = typer.Option(False, "--force", help="Replace hosts.toml files this tool did not generate."),
+    containerd: Optional[str] = typer.Option(None, "--containerd", metavar="VERSION",
+                                             help="Read, write and judge as this containerd release does (1.6.20, "
+                                                  "1.7 = its newest, 2.1.4); default: the newest release the tool "
+                                                  "knows."),
+    no_color: bool = typer.Option(False, "--no-color", help="No colour, even on a terminal (NO_COLOR does the same)."),
 ) -> None:
     """Move legacy registry mirrors to config_path and a certs.d tree, keeping what containerd pulls."""
     from . import migrate as migrate_module
