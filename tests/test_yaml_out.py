@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
 from translator.formats import yaml_out
+
+from .conftest import ROOT
 
 _TEXT = st.one_of(
     st.text(alphabet="ab:/.-_ #'\"*&!?@~{}[],|>%`=\\\t\n1é", max_size=12),
@@ -35,3 +39,15 @@ def test_a_model_sized_document_takes_the_shortcut(monkeypatch):
     monkeypatch.setattr(yaml, "dump", lambda *a, **k: (_ for _ in ()).throw(AssertionError("fell back")))
     text = yaml_out.dump(document, 1000)
     assert yaml.safe_load(text) == document
+
+
+def test_show_of_the_bundled_example_takes_the_shortcut(monkeypatch):
+    """`show` of a configuration with a client certificate pair (a list in a list) is laid out here."""
+    from translator import formats, show
+
+    data = show.model_dict(formats.read(os.path.join(ROOT, "examples", "registries.yaml")))
+    assert any("client" in e for endpoints in data["hosts"].values() for e in endpoints)
+    expected = yaml.dump(data, Dumper=yaml.CSafeDumper, sort_keys=False, default_flow_style=False,
+                         allow_unicode=True, width=120)
+    monkeypatch.setattr(yaml, "dump", lambda *a, **k: (_ for _ in ()).throw(AssertionError("fell back")))
+    assert yaml_out.dump(data, 120) == expected

@@ -73,16 +73,24 @@ def _mapping(data: dict[str, Any], indent: int, first: str, out: list[str], widt
             out.append(_fits(f"{head} {_value(value)}", width))
 
 
-def _sequence(items: list[Any], indent: int, out: list[str], width: int) -> None:
-    dash = " " * indent + "- "
+def _sequence(items: list[Any], indent: int, out: list[str], width: int, first: str = "") -> None:
+    """Lines of a block sequence at INDENT; its first line starts with FIRST (the `- ` of the list
+    holding it: `- - a`, as PyYAML writes a client certificate pair) instead of the indentation."""
+    pad = " " * indent
+    lead = first or pad
     for item in items:
+        dash = lead + "- "
+        lead = pad
         if isinstance(item, dict):
             if item:
                 _mapping(item, indent + 2, dash, out, width)
             else:
                 out.append(dash + "{}")
         elif isinstance(item, list):
-            raise _Unsupported  # `- - a`: not in the tool's documents
+            if item:
+                _sequence(item, indent + 2, out, width, dash)
+            else:
+                out.append(dash + "[]")
         else:
             out.append(_fits(dash + _value(item), width))
 
