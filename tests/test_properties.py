@@ -17,7 +17,7 @@ import os
 
 import tomlkit
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from translator import convert, formats
@@ -243,6 +243,13 @@ endpoint_texts = st.one_of(
 
 
 @given(endpoint_texts)
+@example("localhost:5000")
+@example("127.0.0.1:5001/v2")
+@example("localhost:443")
+@example("[::1]:5000")
+@example("192.168.50.119:5000")
+@example("http://registry.example.com:05000")
+@example("registry.example.com:65536")
 def test_endpoint_shortcut_agrees_with_k3s_rules(raw: str) -> None:
     """k3s_normalize's shortcut for plain endpoints gives what the general rules give."""
     from translator import endpoints

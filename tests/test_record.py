@@ -113,3 +113,40 @@ def test_a_class_defining_a_generated_method_is_refused() -> None:
 
     with pytest.raises(TypeError, match="__repr__"):
         record(Custom)
+
+
+def test_binding_before_and_after_the_init_is_compiled_agree() -> None:
+    """The first instances bind their arguments in Python, later ones use the compiled __init__:
+    the same values, defaults and factories, and a TypeError for the same mistakes."""
+    from translator import record as record_module
+
+    @record
+    class Fresh:
+        a: int
+        b: str = "b"
+        c: list[int] = field(default_factory=list)
+
+    calls = [((1,), {}), ((1, "x"), {}), ((1, "x", [2]), {}), ((), {"a": 1, "c": [3]}), ((1,), {"b": "k"}),
+             ((), {}), ((1, 2, 3, 4), {}), ((1,), {"a": 2}), ((1,), {"z": 0})]
+
+    def outcomes() -> list[object]:
+        results: list[object] = []
+        for args, kwargs in calls:
+            try:
+                made = Fresh(*args, **kwargs)
+            except TypeError:
+                results.append(TypeError)
+            else:
+                results.append((made.a, made.b, made.c))
+        return results
+
+    before = outcomes()
+    assert "<record" not in Fresh.__init__.__code__.co_filename  # still binding in Python
+    for _ in range(record_module.COMPILE_AFTER + 1):
+        Fresh(0)
+    assert "<record" in Fresh.__init__.__code__.co_filename  # compiled now
+    assert outcomes() == before
+    assert before[0] == (1, "b", []) and before[5] is TypeError and before[8] is TypeError
+    first, second = Fresh(1), Fresh(1)
+    first.c.append(1)
+    assert second.c == []  # a fresh default each time

@@ -184,10 +184,11 @@ class K3sEndpoint:
     override: bool
 
 
-# `[https://]host[/path]` with a lower-case host, no port and path segments of unreserved
-# characters that path.Clean leaves alone: nearly every endpoint people write, and one whose
-# normalised forms are the input itself (property-tested against the general rules)
-_PLAIN_ENDPOINT = lazy(r"(?:(https?)://)?([a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)"
+# `[http[s]://]host[:port][/path]` with a lower-case host, a port without leading zeros and path
+# segments of unreserved characters that path.Clean leaves alone: nearly every endpoint people
+# write, and one whose normalised forms are the input itself (property-tested against the
+# general rules)
+_PLAIN_ENDPOINT = lazy(r"(?:(https?)://)?([a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(?::([1-9][0-9]{0,4}))?"
                        r"((?:/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*)")
 
 
@@ -195,8 +196,12 @@ def k3s_normalize(endpoint: str) -> K3sEndpoint:
     """k3s `normalizeEndpointAddress`. Raises gourl.URLError where Go's url.Parse fails (k3s skips
     such endpoints with a warning) and InputError for a URL containerd could never use."""
     plain = _PLAIN_ENDPOINT.fullmatch(endpoint)
-    if plain is not None and _HOSTNAME.match(plain.group(2)):
-        scheme, registry, path = plain.group(1) or "https", plain.group(2), plain.group(3)
+    if plain is not None and _HOSTNAME.match(plain.group(2)) and (plain.group(3) is None
+                                                                 or int(plain.group(3)) <= 65535):
+        scheme, name, port, path = plain.groups()
+        registry = name if port is None else f"{name}:{port}"
+        if scheme is None:  # k3s: plain http for a local registry on a port other than 443
+            scheme = "http" if port not in (None, "443") and is_localhost(registry) else "https"
         host = default_host(registry)
         if host == DOCKER_HUB_HOST:
             registry = DOCKER_HUB

@@ -5,8 +5,8 @@ when the module is imported (about 0.8 ms a class); the twenty classes on every 
 cost 15 ms, a sixth of the interpreter's own start-up with yaml and typer (issue 16). A record
 compiles one method, its `__init__` (keeping instance creation as fast as a dataclass's, which
 matters at 100,000 registries); equality, hashing, ordering, `repr`, immutability and pickling are
-shared functions over the field names, and the `__init__` is compiled when the first instance is
-made.
+shared functions over the field names, and the `__init__` is compiled only once a record has
+made COMPILE_AFTER instances (before that, arguments are bound in Python).
 
 What it keeps from dataclasses: fields from the class's own annotations, in order, with defaults or
 `field(default_factory=...)`; `field(repr=False)` (secrets) and `field(compare=False)`; positional
@@ -118,14 +118,49 @@ def _init(name: str, fields: dict[str, Field], frozen: bool) -> Callable[..., No
     return scope["__init__"]  # type: ignore[no-any-return]
 
 
+#: instances made by binding arguments in Python before a record's `__init__` is compiled
+COMPILE_AFTER = 64
+
+
 def _first_init(name: str, fields: dict[str, Field], frozen: bool) -> Callable[..., None]:
-    """An `__init__` that compiles the real one when the first instance is made, and puts it on the
-    class: a record no run instantiates (a command uses a few of the thirty) costs no compile."""
+    """An `__init__` that binds its arguments itself for the first COMPILE_AFTER instances, then
+    compiles the real one and puts it on the class: a command's run makes a few instances of a
+    few records (no compile at all), a fleet makes 100,000 (compiled once, early)."""
+    names = tuple(fields)
+    known = frozenset(names)
+    set_value = object.__setattr__ if frozen else setattr
+    made = 0
+
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        real = _init(name, fields, frozen)
-        real.__qualname__ = f"{name}.__init__"
-        type.__setattr__(type(self), "__init__", real)
-        real(self, *args, **kwargs)
+        nonlocal made
+        made += 1
+        if made > COMPILE_AFTER:
+            real = _init(name, fields, frozen)
+            real.__qualname__ = f"{name}.__init__"
+            type.__setattr__(type(self), "__init__", real)
+            real(self, *args, **kwargs)
+            return
+        if len(args) > len(names):
+            raise TypeError(f"{name}.__init__() takes {len(names) + 1} positional arguments but {len(args) + 1} "
+                            "were given")
+        values = dict(zip(names, args))
+        for key, value in kwargs.items():
+            if key not in known:
+                raise TypeError(f"{name}.__init__() got an unexpected keyword argument {key!r}")
+            if key in values:
+                raise TypeError(f"{name}.__init__() got multiple values for argument {key!r}")
+            values[key] = value
+        for field_name in names:
+            if field_name in values:
+                set_value(self, field_name, values[field_name])
+                continue
+            spec = fields[field_name]
+            if spec.default_factory is not _MISSING:
+                set_value(self, field_name, spec.default_factory())
+            elif spec.default is not _MISSING:
+                set_value(self, field_name, spec.default)
+            else:
+                raise TypeError(f"{name}.__init__() missing required argument: {field_name!r}")
     return __init__
 
 
