@@ -157,6 +157,17 @@ def _checked_host(hostport: str, what: str) -> str:
 
 # --- upstream (default endpoint) -----------------------------------------------------------
 
+def upstream_fill(registry: str, release: Release) -> tuple[str, bool | None]:
+    """(URL, skip_verify) of the upstream containerd fills in for REGISTRY when no `server` names
+    one (SEMANTICS §2.4): Docker Hub's registry-1, a localhost registry by the release's rules
+    (scheme by port, and a forced skip_verify), otherwise https://<registry>."""
+    url = hosts_upstream(registry, release)
+    if is_localhost(registry) and registry != DOCKER_HUB:
+        _scheme, forced = release.localhost_upstream(split_host_port(registry)[1])
+        return url, True if forced else None
+    return url, None
+
+
 def hosts_upstream(registry: str, release: Release | None = None) -> str:
     """The upstream containerd fills in for a hosts.toml without `server` (the newest release's
     rules unless RELEASE is given: the scheme of a localhost registry changed in 1.6.9 and 1.6.25)."""

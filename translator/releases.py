@@ -465,21 +465,43 @@ def _release(text: str) -> Release:
     return Release(major, minor, patch)
 
 
-#: every known release of each line, oldest first (_LINE_NEWEST is in release order: tests/test_releases.py)
-LINES: dict[tuple[int, int], tuple[Release, ...]] = {
-    (major, minor): tuple(Release(major, minor, patch) for patch in range(newest + 1))
-    for (major, minor), newest in _LINE_NEWEST
-}
-KNOWN_RELEASES: tuple[Release, ...] = tuple(release for line in LINES.values() for release in line)
-NEWEST: Release = KNOWN_RELEASES[-1]
-OLDEST: Release = KNOWN_RELEASES[0]
-_KNOWN = frozenset(KNOWN_RELEASES)
+# _LINE_NEWEST is in release order (tests/test_releases.py), so its ends are the newest and oldest
+NEWEST: Release = Release(*_LINE_NEWEST[-1][0], _LINE_NEWEST[-1][1])
+OLDEST: Release = Release(*_LINE_NEWEST[0][0], 0)
+
+
+@cache
+def _lines() -> dict[tuple[int, int], tuple[Release, ...]]:
+    """LINES: every known release of each line, oldest first."""
+    return {(major, minor): tuple(Release(major, minor, patch) for patch in range(newest + 1))
+            for (major, minor), newest in _LINE_NEWEST}
+
+
+@cache
+def _known_releases() -> tuple[Release, ...]:
+    """KNOWN_RELEASES: every known release, oldest first."""
+    return tuple(release for line in _lines().values() for release in line)
+
+
+@cache
+def _known() -> frozenset[Release]:
+    return frozenset(_known_releases())
+
+
+def __getattr__(name: str) -> Any:
+    """LINES and KNOWN_RELEASES, built when first asked for: 129 releases that a run without
+    --containerd never looks at (half a millisecond of every start-up)."""
+    if name == "LINES":
+        return _lines()
+    if name == "KNOWN_RELEASES":
+        return _known_releases()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 _FACT_NAMES = tuple(dict.fromkeys(f.name for f in FACTS))
 
 
 def newest_in_line(major: int, minor: int) -> Release:
     try:
-        return LINES[(major, minor)][-1]
+        return _lines()[(major, minor)][-1]
     except KeyError:
         raise ValueError(f"containerd {major}.{minor} has no known release; {_supported_text()}") from None
 
@@ -506,14 +528,14 @@ def parse_version(text: str) -> Release:
     if (major, minor) < OLDEST.line:
         raise ValueError(f"containerd {major}.{minor} is not supported: registry config_path and hosts.toml "
                          f"arrived in 1.5.0; {_supported_text()}")
-    if (major, minor) not in LINES:
+    if (major, minor) not in _lines():
         pre = [p for p in PRERELEASES_WITHOUT_RELEASE if p.startswith(f"{major}.{minor}.")]
         extra = f" (only pre-release {', '.join(pre)} is tagged)" if pre else ""
         raise ValueError(f"containerd {major}.{minor} has no known release{extra}; {_supported_text()}")
     if match.group(3) is None:
         return newest_in_line(major, minor)
     release = Release(major, minor, int(match.group(3)))
-    if release not in _KNOWN:
+    if release not in _known():
         raise ValueError(f"containerd {release} is not a known release; the {major}.{minor} line runs "
                          f"{major}.{minor}.0 to {newest_in_line(major, minor)} ({_supported_text()})")
     return release
@@ -580,13 +602,13 @@ def ranges_for(name: str, value: Any = None) -> str:
 
 
 def _next_release(release: Release) -> Release | None:
-    later = [r for r in KNOWN_RELEASES if r > release]
+    later = [r for r in _known_releases() if r > release]
     return min(later) if later else None
 
 
 def releases_where(name: str, value: Any = True) -> tuple[Release, ...]:
     """Every known release in which `name` has `value`."""
-    return tuple(r for r in KNOWN_RELEASES if fact_for(name, r).value == value)
+    return tuple(r for r in _known_releases() if fact_for(name, r).value == value)
 
 
 def validate_facts() -> list[str]:
@@ -595,7 +617,7 @@ def validate_facts() -> list[str]:
     for row in FACTS:
         for first, last in row.ranges:
             for end in (first, last):
-                if end is not None and _release(end) not in _KNOWN:
+                if end is not None and _release(end) not in _known():
                     problems.append(f"{row.name}: range end {end} is not a known release")
             if last is not None and _release(last) < _release(first):
                 problems.append(f"{row.name}: range {first}–{last} is reversed")
@@ -603,7 +625,7 @@ def validate_facts() -> list[str]:
             problems.append(f"{row.name}: row without a source")
     for name in _FACT_NAMES:
         rows = facts_named(name)
-        for release in KNOWN_RELEASES:
+        for release in _known_releases():
             hits = [r for r in rows if any(_in_range(release, g) for g in r.ranges)]
             if len(hits) != 1:
                 problems.append(f"{name}: {release} is covered by {len(hits)} rows")

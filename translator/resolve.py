@@ -94,10 +94,8 @@ def host_list(config: Config, registry: str, semantics: str) -> tuple[list[Endpo
     if semantics == "legacy":
         upstream = Endpoint(ep_rules.legacy_upstream(registry, release), release.legacy_capabilities())
     else:
-        from .formats.hosts_toml import localhost_fill
-        from .releases import Target
-
-        upstream = localhost_fill(registry, Target(release))
+        url, skip = ep_rules.upstream_fill(registry, release)  # not hosts_toml: it loads a TOML parser
+        upstream = Endpoint(url, ALL_CAPABILITIES, skip_verify=skip)
     found = config.hosts.get(registry)
     if found is not None:
         origin = {"hosts": f"the directory for {registry} (hosts.toml)",

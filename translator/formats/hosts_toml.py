@@ -79,11 +79,7 @@ def localhost_fill(registry: str, target: Target) -> Endpoint:
     """The upstream containerd fills in for REGISTRY when no `server` names one (SEMANTICS §2.4):
     Docker Hub's registry-1, a localhost registry by the release's rules (scheme by port, and a
     forced skip_verify), otherwise https://<registry>."""
-    url = ep_rules.hosts_upstream(registry, target.release)
-    skip = None
-    if ep_rules.is_localhost(registry) and registry != ep_rules.DOCKER_HUB:
-        _scheme, forced = target.release.localhost_upstream(ep_rules.split_host_port(registry)[1])
-        skip = True if forced else None
+    url, skip = ep_rules.upstream_fill(registry, target.release)
     return Endpoint(url, ALL_CAPABILITIES, skip_verify=skip)
 
 
