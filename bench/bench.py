@@ -5,6 +5,8 @@ Floors are in floors.py, the Jinja2 peer in peer.py, the printing in report.py; 
 only (PyYAML, typer, deepdiff and Jinja2 in the floors and the peer).
 
 Environment: BENCH_SIZES (default "1000,10000,100000"), BENCH_REPEAT (rounds per figure, default 5),
+BENCH_REPEAT_START_UP (rounds of each start-up figure, default 15: a round takes a fifth of a second, and
+a ratio of two 70-100 ms processes moves by 0.1x from one round to the next on a shared machine),
 BENCH_REPEAT_LARGE (rounds at 50,000 registries and more, default 3), BENCH_REPEAT_LARGE_INFO (rounds
 there for the figures without a target at that size, default 1). A default run takes about 15 minutes
 on 2 cores. Exit 1 if any target fails.
@@ -33,6 +35,7 @@ EXAMPLE = os.path.join(ROOT, "examples", "registries.yaml")
 
 REPEAT = int(os.environ.get("BENCH_REPEAT", "5"))
 LARGE = 50_000  # fleets from this size on run fewer rounds: one round of all their figures takes minutes
+REPEAT_START_UP = max(REPEAT, int(os.environ.get("BENCH_REPEAT_START_UP", "15")))
 REPEAT_LARGE = min(REPEAT, int(os.environ.get("BENCH_REPEAT_LARGE", "3")))
 REPEAT_LARGE_INFO = min(REPEAT_LARGE, int(os.environ.get("BENCH_REPEAT_LARGE_INFO", "1")))
 SIZES = sorted({int(size) for size in os.environ.get("BENCH_SIZES", "1000,10000,100000").split(",") if size.strip()})
@@ -185,7 +188,7 @@ def start_up(runner: Runner, report: Report, work: str) -> None:
     for job in [floor, floor_deepdiff] + [Job([*TOOL, *args]) for args, _, _ in commands]:
         runner.once(job)  # a warm-up: byte-code caches written, files in the page cache
     for args, ok, floor_job in commands:
-        samples = runner.interleave({"floor": floor_job, "tool": Job([*TOOL, *args], ok=ok)}, REPEAT)
+        samples = runner.interleave({"floor": floor_job, "tool": Job([*TOOL, *args], ok=ok)}, REPEAT_START_UP)
         name = " ".join(short.get(arg, arg) for arg in args)
         report.compare("start-up", name, samples["tool"], samples["floor"], START_UP,
                        "floor imports deepdiff" if floor_job is floor_deepdiff else "")
@@ -332,8 +335,8 @@ def main() -> int:
     # compile the package again (this machine sets PYTHONDONTWRITEBYTECODE), which the floors never pay
     subprocess.run([PY, "-m", "compileall", "-q", os.path.join(ROOT, "translator")], check=True)
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; medians of {REPEAT} interleaved "
-          f"rounds (from {LARGE:,} registries on: {REPEAT_LARGE}, and {REPEAT_LARGE_INFO} for the figures without "
-          "a target there)")
+          f"rounds ({REPEAT_START_UP} for start-up; from {LARGE:,} registries on: {REPEAT_LARGE}, and "
+          f"{REPEAT_LARGE_INFO} for the figures without a target there)")
     print("floors: every floor imports yaml and typer (what every command needs), then does the least its "
           "command must do (bench/floors.py)")
     print("times: medians; ratio: the median of each round's tool/floor (a round runs them side by side)")
