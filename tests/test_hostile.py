@@ -232,3 +232,19 @@ def test_a_failed_new_tree_leaves_nothing(tmp_path, monkeypatch) -> None:
         files.write_tree(str(tmp_path / "certs.d"), tree_files(100))
     monkeypatch.setattr(os, "open", real_open)
     assert os.listdir(tmp_path) == []
+
+
+def test_yaml_indented_past_the_depth_limit_is_refused_with_spaces_or_tabs() -> None:
+    """A line indented more than MAX_DEPTH * 8 columns is refused before the YAML parser sees it,
+    whether the run is of spaces or mixes in tabs."""
+    from translator.formats import yaml_in
+
+    width = yaml_in.MAX_DEPTH * 8
+    for indent in (" " * (width + 1), "\t" + " " * width, " \t" * (width // 2 + 1)):
+        try:
+            yaml_in.compose("mirrors:\n" + indent + "x: 1\n", "deep.yaml")
+        except InputError as exc:
+            assert "indented more than" in exc.message
+        else:
+            raise AssertionError(f"accepted an indentation of {len(indent)} columns")
+    assert yaml_in.compose("mirrors:\n" + " " * (width - 10) + "\n  a: 1\n", "ok.yaml") is not None

@@ -24,6 +24,7 @@ from .. import endpoints as ep_rules
 from .. import gourl, secrets
 from ..errors import InputError, Problem
 from ..model import ALL_CAPABILITIES, IMAGE_UPSTREAM, WILDCARD, Change, Endpoint, endpoint_path, ordered_capabilities
+from ..patterns import lazy
 from ..releases import DEFAULT_TARGET, Target
 from . import toml_out
 
@@ -43,13 +44,13 @@ KNOWN_MISTAKES = {
              "the containerd service",
 }
 # a header of a simple hosts.toml (every file this tool writes): [host."<url>"] or [host."<url>".<table>]
-_SIMPLE_HOST_HEADER = re.compile(r'^\[host\."([^"\\\x00-\x1f\x7f]*)"(?:\.[A-Za-z0-9_-]+)?\][ \t]*(?:#[^\n]*)?$', re.M)
+_SIMPLE_HOST_HEADER = lazy(r'^\[host\."([^"\\\x00-\x1f\x7f]*)"(?:\.[A-Za-z0-9_-]+)?\][ \t]*(?:#[^\n]*)?$', re.M)
 # the keys of a table that `settings` does not read: such a table is an endpoint without settings
 _NO_SETTINGS = frozenset({"capabilities", "override_path", "server", "host"})
 # capability lists already validated and ordered (without referrers, whose check depends on the release)
 _KNOWN_CAPABILITY_LISTS: dict[tuple[str, ...], tuple[str, ...]] = {}
-_BARE_HOST_HEADER = re.compile(r"^\[host\][ \t]*(?:#[^\n]*)?$", re.M)
-_ANY_HEADER = re.compile(r"^[ \t]*\[", re.M)
+_BARE_HOST_HEADER = lazy(r"^\[host\][ \t]*(?:#[^\n]*)?$", re.M)
+_ANY_HEADER = lazy(r"^[ \t]*\[", re.M)
 
 
 def _host_headers(text: str) -> list[tuple[str, ...]]:
@@ -66,7 +67,7 @@ def _host_headers(text: str) -> list[tuple[str, ...]]:
             if entry.kind == "table" and len(entry.path) >= 2 and entry.path[0] == "host"]
 
 
-_DURATION = re.compile(r"^[-+]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$|^[-+]?0$")
+_DURATION = lazy(r"^[-+]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$|^[-+]?0$")
 
 Path = tuple[str, ...]
 
