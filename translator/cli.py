@@ -20,7 +20,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from typing import Optional, TypeVar
+from typing import Any, Optional, TypeVar
 
 import typer
 
@@ -46,6 +46,35 @@ app = typer.Typer(
 F = TypeVar("F", bound=Callable[..., object])
 FORMAT_HELP = ("registries-yaml, cri-v1, cri-v2, cri-v3, certs-d, crictl-info, docker-daemon or registries-conf "
                "(detected when omitted)")
+
+
+# options several commands share: each call is a new declaration, as typer expects one per parameter
+def from_option() -> Any:
+    return typer.Option(None, "--from", help="Source format: " + FORMAT_HELP)
+
+
+def as_json_option() -> Any:
+    return typer.Option(False, "--json", help="Same as --format json.")
+
+
+def certs_dir_option() -> Any:
+    return typer.Option(None, "--certs-dir", help="crictl-info: where the tree its configPath names is on this "
+                                                  "machine.")
+
+
+def docker_certs_dir_option() -> Any:
+    return typer.Option(None, "--docker-certs-dir", help="docker-daemon: Docker's certificate directory (default "
+                                                         "/etc/docker/certs.d).")
+
+
+def containerd_option() -> Any:
+    return typer.Option(None, "--containerd", metavar="VERSION",
+                        help="Read, write and judge as this containerd release does (1.6.20, 1.7 = its newest, "
+                             "2.1.4); default: the newest release the tool knows.")
+
+
+def no_color_option() -> Any:
+    return typer.Option(False, "--no-color", help="No colour, even on a terminal (NO_COLOR does the same).")
 
 
 
@@ -156,7 +185,7 @@ def _install_completion(value: Optional[str]) -> None:
 def main_options(
     max_bytes: Optional[int] = typer.Option(None, "--max-bytes", help="Largest input file to read, in bytes (default "
                                                                       "4 MiB)."),
-    no_color: bool = typer.Option(False, "--no-color", help="No colour, even on a terminal (NO_COLOR does the same)."),
+    no_color: bool = no_color_option(),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Print the version and exit."),
     show_completion: Optional[str] = typer.Option(None, "--show-completion", metavar="SHELL",
@@ -179,7 +208,7 @@ def main_options(
 def convert(
     src: str = typer.Argument(..., help="A file, a certs.d directory, or - for standard input."),
     to: str = typer.Option(..., "--to", help="Target format: " + FORMAT_HELP.split(" (")[0]),
-    from_: Optional[str] = typer.Option(None, "--from", help="Source format: " + FORMAT_HELP),
+    from_: Optional[str] = from_option(),
     output: Optional[str] = typer.Option(None, "-o", "--output", help="Output file, or directory for certs-d "
                                                                       "(default: standard output)."),
     strict: bool = typer.Option(False, "--strict", help="Exit 3 and write nothing if anything would be lost."),
@@ -198,16 +227,10 @@ def convert(
     force: bool = typer.Option(False, "--force", help="Replace hosts.toml files this tool did not generate."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Say what would be written, replaced or removed, and write "
                                                           "nothing."),
-    certs_dir: Optional[str] = typer.Option(None, "--certs-dir", help="crictl-info: where the tree its configPath "
-                                                                      "names is on this machine."),
-    docker_certs_dir: Optional[str] = typer.Option(None, "--docker-certs-dir", help="docker-daemon: Docker's "
-                                                                                    "certificate directory (default "
-                                                                                    "/etc/docker/certs.d)."),
-    containerd: Optional[str] = typer.Option(None, "--containerd", metavar="VERSION",
-                                             help="Read, write and judge as this containerd release does (1.6.20, "
-                                                  "1.7 = its newest, 2.1.4); default: the newest release the tool "
-                                                  "knows."),
-    no_color: bool = typer.Option(False, "--no-color", help="No colour, even on a terminal (NO_COLOR does the same)."),
+    certs_dir: Optional[str] = certs_dir_option(),
+    docker_certs_dir: Optional[str] = docker_certs_dir_option(),
+    containerd: Optional[str] = containerd_option(),
+    no_color: bool = no_color_option(),
 ) -> None:
     """Convert a registry configuration to another format and report what does not survive."""
     from . import convert as conv
@@ -252,22 +275,16 @@ def convert(
 @guarded
 def show(
     src: str = typer.Argument(..., help="A file, a certs.d directory, or - for standard input."),
-    from_: Optional[str] = typer.Option(None, "--from", help="Source format: " + FORMAT_HELP),
+    from_: Optional[str] = from_option(),
     format_: Optional[str] = typer.Option(None, "--format", help="text (YAML, the default) or json."),
-    as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
+    as_json: bool = as_json_option(),
     cri_config: Optional[str] = typer.Option(None, "--cri-config", help="The containerd config.toml whose "
                                                                         "credentials and headers go with a certs.d "
                                                                         "source."),
-    certs_dir: Optional[str] = typer.Option(None, "--certs-dir", help="crictl-info: where the tree its configPath "
-                                                                      "names is on this machine."),
-    docker_certs_dir: Optional[str] = typer.Option(None, "--docker-certs-dir", help="docker-daemon: Docker's "
-                                                                                    "certificate directory (default "
-                                                                                    "/etc/docker/certs.d)."),
-    containerd: Optional[str] = typer.Option(None, "--containerd", metavar="VERSION",
-                                             help="Read, write and judge as this containerd release does (1.6.20, "
-                                                  "1.7 = its newest, 2.1.4); default: the newest release the tool "
-                                                  "knows."),
-    no_color: bool = typer.Option(False, "--no-color", help="No colour, even on a terminal (NO_COLOR does the same)."),
+    certs_dir: Optional[str] = certs_dir_option(),
+    docker_certs_dir: Optional[str] = docker_certs_dir_option(),
+    containerd: Optional[str] = containerd_option(),
+    no_color: bool = no_color_option(),
 ) -> None:
     """Print the normalized model: what the reader understood (YAML, or JSON with --format json)."""
     from . import formats
@@ -290,17 +307,11 @@ def diff(
     from_a: Optional[str] = typer.Option(None, "--from-a", help="Format of A: " + FORMAT_HELP),
     from_b: Optional[str] = typer.Option(None, "--from-b", help="Format of B: " + FORMAT_HELP),
     format_: Optional[str] = typer.Option(None, "--format", help="text, json or markdown (a PR comment)."),
-    as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
-    certs_dir: Optional[str] = typer.Option(None, "--certs-dir", help="crictl-info: where the tree its configPath "
-                                                                      "names is on this machine."),
-    docker_certs_dir: Optional[str] = typer.Option(None, "--docker-certs-dir", help="docker-daemon: Docker's "
-                                                                                    "certificate directory (default "
-                                                                                    "/etc/docker/certs.d)."),
-    containerd: Optional[str] = typer.Option(None, "--containerd", metavar="VERSION",
-                                             help="Read, write and judge as this containerd release does (1.6.20, "
-                                                  "1.7 = its newest, 2.1.4); default: the newest release the tool "
-                                                  "knows."),
-    no_color: bool = typer.Option(False, "--no-color", help="No colour, even on a terminal (NO_COLOR does the same)."),
+    as_json: bool = as_json_option(),
+    certs_dir: Optional[str] = certs_dir_option(),
+    docker_certs_dir: Optional[str] = docker_certs_dir_option(),
+    containerd: Optional[str] = containerd_option(),
+    no_color: bool = no_color_option(),
 ) -> None:
     """Compare what two configurations mean for pulls; exit 1 when they differ."""
     from . import diff as diff_module
@@ -326,9 +337,9 @@ def resolve(
     image: str = typer.Argument(..., help="An image reference as a user types it (alpine:3, "
                                           "host:5000/a/b@sha256:...)."),
     config: str = typer.Option(..., "--config", help="The configuration: a file, a certs.d directory, or -."),
-    from_: Optional[str] = typer.Option(None, "--from", help="Source format: " + FORMAT_HELP),
+    from_: Optional[str] = from_option(),
     format_: Optional[str] = typer.Option(None, "--format", help="text or json."),
-    as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
+    as_json: bool = as_json_option(),
     probe: bool = typer.Option(False, "--probe", help="Ask each host what containerd would ask and say what happens; "
                                                       "exit 1 when no host serves the manifest."),
     timeout: float = typer.Option(5.0, "--timeout", help="With --probe: seconds for each call (connect, then each "
@@ -338,16 +349,10 @@ def resolve(
     cri_config: Optional[str] = typer.Option(None, "--cri-config", help="The containerd config.toml whose "
                                                                         "credentials and headers go with a certs.d "
                                                                         "source."),
-    certs_dir: Optional[str] = typer.Option(None, "--certs-dir", help="crictl-info: where the tree its configPath "
-                                                                      "names is on this machine."),
-    docker_certs_dir: Optional[str] = typer.Option(None, "--docker-certs-dir", help="docker-daemon: Docker's "
-                                                                                    "certificate directory (default "
-                                                                                    "/etc/docker/certs.d)."),
-    containerd: Optional[str] = typer.Option(None, "--containerd", metavar="VERSION",
-                                             help="Read, write and judge as this containerd release does (1.6.20, "
-                                                  "1.7 = its newest, 2.1.4); default: the newest release the tool "
-                                                  "knows."),
-    no_color: bool = typer.Option(False, "--no-color", help="No colour, even on a terminal (NO_COLOR does the same)."),
+    certs_dir: Optional[str] = certs_dir_option(),
+    docker_certs_dir: Optional[str] = docker_certs_dir_option(),
+    containerd: Optional[str] = containerd_option(),
+    no_color: bool = no_color_option(),
 ) -> None:
     """Print, in order, the hosts containerd will try for IMAGE, the URL it requests from each, and why.
 
@@ -391,9 +396,9 @@ def resolve(
 def check(
     srcs: list[str] = typer.Argument(..., metavar="SRC...", help="Files, certs.d directories, or - for standard "
                                                                  "input; several at once for pre-commit hooks."),
-    from_: Optional[str] = typer.Option(None, "--from", help="Source format: " + FORMAT_HELP),
+    from_: Optional[str] = from_option(),
     format_: Optional[str] = typer.Option(None, "--format", help="text, json or markdown (a PR comment)."),
-    as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
+    as_json: bool = as_json_option(),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 on warnings too."),
     select: Optional[list[str]] = typer.Option(None, "--select", help="Only these codes (comma-separated, "
                                                                       "repeatable)."),
@@ -406,19 +411,13 @@ def check(
     root: Optional[str] = typer.Option(None, "--root", help="The node's root file system as seen from here, for "
                                                             "checks that depend on the node (certificate files, "
                                                             "modes)."),
-    certs_dir: Optional[str] = typer.Option(None, "--certs-dir", help="crictl-info: where the tree its configPath "
-                                                                      "names is on this machine."),
-    docker_certs_dir: Optional[str] = typer.Option(None, "--docker-certs-dir", help="docker-daemon: Docker's "
-                                                                                    "certificate directory (default "
-                                                                                    "/etc/docker/certs.d)."),
-    containerd: Optional[str] = typer.Option(None, "--containerd", metavar="VERSION",
-                                             help="Read, write and judge as this containerd release does (1.6.20, "
-                                                  "1.7 = its newest, 2.1.4); default: the newest release the tool "
-                                                  "knows."),
+    certs_dir: Optional[str] = certs_dir_option(),
+    docker_certs_dir: Optional[str] = docker_certs_dir_option(),
+    containerd: Optional[str] = containerd_option(),
     upgrade_to: Optional[str] = typer.Option(None, "--upgrade-to", metavar="VERSION",
                                              help="Report every change in where pulls go, and every new problem, "
                                                   "when the node moves from --containerd to this release."),
-    no_color: bool = typer.Option(False, "--no-color", help="No colour, even on a terminal (NO_COLOR does the same)."),
+    no_color: bool = no_color_option(),
 ) -> None:
     """Lint configurations for the known pitfalls: every problem in every file, like a linter.
 
@@ -487,11 +486,8 @@ def migrate(
                                                       "would change)."),
     no_backup: bool = typer.Option(False, "--no-backup", help="Do not keep CONFIG.bak."),
     force: bool = typer.Option(False, "--force", help="Replace hosts.toml files this tool did not generate."),
-    containerd: Optional[str] = typer.Option(None, "--containerd", metavar="VERSION",
-                                             help="Read, write and judge as this containerd release does (1.6.20, "
-                                                  "1.7 = its newest, 2.1.4); default: the newest release the tool "
-                                                  "knows."),
-    no_color: bool = typer.Option(False, "--no-color", help="No colour, even on a terminal (NO_COLOR does the same)."),
+    containerd: Optional[str] = containerd_option(),
+    no_color: bool = no_color_option(),
 ) -> None:
     """Move legacy registry mirrors to config_path and a certs.d tree, keeping what containerd pulls."""
     from . import migrate as migrate_module
