@@ -32,9 +32,9 @@ MAIN = '''\
 import os
 
 os.environ.setdefault("TYPER_USE_RICH", "0")  # rich is not bundled; the CLI never uses it
-from translator.cli import main  # noqa: E402
+from translator.cli import entry  # noqa: E402
 
-main()
+entry()
 '''
 
 

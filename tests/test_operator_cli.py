@@ -399,3 +399,47 @@ def test_the_invoked_command_is_found_after_the_group_options(args, built):
     commands = cli.app.registered_commands
     names = [c.callback.__name__ for c in cli._invoked(commands, args)]
     assert names == (built or [c.callback.__name__ for c in commands])
+
+
+# --- the process ends at once, with everything said and every status kept ----------------------
+
+def test_the_entry_point_ends_with_each_status_and_everything_printed(tool, write, tmp_path):
+    """`python -m translator` skips the interpreter's shutdown (cli.entry): each exit status still
+    arrives, and a large output on standard output (a file, not a terminal) arrives whole."""
+    source = write("fleet.yaml", "mirrors:\n" + "".join(
+        f"  r{i}.example.com:\n    endpoint:\n      - https://m{i}.example.com\n" for i in range(3000)))
+    shown = tool("show", source, "--format", "json")
+    assert shown.code == 0, shown.err
+    assert len(json.loads(shown.out)["hosts"]) == 3000  # 3000 registries, none cut off
+    changed = write("changed.yaml", "mirrors:\n  docker.io:\n    endpoint:\n      - https://other.example.com\n")
+    example = os.path.join(ROOT, "examples", "registries.yaml")
+    assert tool("diff", example, example).code == 0
+    assert tool("diff", example, changed).code == 1
+    assert_clean_error(tool("show", str(tmp_path / "missing.yaml")), "missing.yaml")
+    assert tool("convert", example, "--to", "cri-v2", "--strict").code == 3
+    assert tool("--version").out == f"registries-translator {__version__}\n"
+
+
+def test_a_closed_standard_output_is_a_clean_error():
+    """Standard output is a pipe nobody reads any more (`| head` gone): exit 2 and one error line,
+    no traceback."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        for args in (["show", "examples/registries.yaml"], ["convert", "examples/registries.yaml", "--to", "cri-v2"]):
+            run = subprocess.run([sys.executable, "-m", "translator", *args], stdout=write_end,
+                                 stderr=subprocess.PIPE, text=True, cwd=ROOT, timeout=60)
+            assert run.returncode == 2, (args, run.stderr)
+            assert "Traceback" not in run.stderr
+            assert [line for line in run.stderr.splitlines() if line.startswith("error: ")] == ["error: Broken pipe"]
+    finally:
+        os.close(write_end)
+
+
+@pytest.mark.parametrize(("code", "status", "said"), [(None, 0, ""), (0, 0, ""), (3, 3, ""), (True, 1, ""),
+                                                       ("bye", 1, "bye\n")])
+def test_exit_status_is_what_sys_exit_gives(code, status, said, capsys):
+    from translator import cli
+
+    assert cli._exit_status(code) == status
+    assert capsys.readouterr().err == said

@@ -419,9 +419,10 @@ def test_bad_timeout_is_a_usage_error(tmp_path) -> None:
 
 def test_resolve_without_probe_never_loads_an_http_library(tmp_path) -> None:
     config = tree(tmp_path, "r.example.com", 'server = "https://r.example.com"\n')
-    code = ("import sys, runpy\n"
+    code = ("import sys\n"
             f"sys.argv = ['translator', 'resolve', 'r.example.com/a:1', '--config', {config!r}]\n"
-            "try:\n    runpy.run_module('translator', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+            "from translator.cli import main\n"  # the console entry without its quick exit, to look afterwards
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
             "loaded = [m for m in sys.modules if m.split('.')[0] in ('urllib3', 'httpx', 'requests')"
             " or m in ('translator.net', 'translator.probe', 'http.client')]\n"
             "print('LOADED', loaded)\n")

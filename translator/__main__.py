@@ -1,5 +1,5 @@
 """`python -m translator` is the same program as `registries-translator`."""
 
-from .cli import main
+from .cli import entry
 
-main()
+entry()
