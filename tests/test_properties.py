@@ -259,7 +259,27 @@ def test_endpoint_shortcut_agrees_with_k3s_rules(raw: str) -> None:
             return function(raw)
         except (ValueError, InputError) as exc:
             return type(exc).__name__
-    assert outcome(endpoints.k3s_normalize) == outcome(endpoints.k3s_normalize_general)
+    assert outcome(endpoints._k3s_normalize) == outcome(endpoints.k3s_normalize) == outcome(
+        endpoints.k3s_normalize_general)
+
+
+@given(endpoint_texts, st.booleans())
+@example("https://r.example.com", False)
+@example("https://r.example.com/v2", True)
+@example("http://localhost:5000/a/v2/", False)
+@example("https://r.example.com/a/./b", True)
+@example("HTTPS://r.example.com", False)
+@example("https://r.example.com:0", False)
+def test_hosts_key_shortcut_agrees_with_containerd_rules(raw: str, override: bool) -> None:
+    """hosts_entry's shortcut for plain `[host."…"]` keys gives what the general rules give."""
+    from translator import endpoints
+
+    def outcome(function):
+        try:
+            return function(raw, override)
+        except (ValueError, InputError) as exc:
+            return type(exc).__name__
+    assert outcome(endpoints.hosts_entry) == outcome(endpoints.hosts_entry_general)
 
 
 toml_like_texts = st.one_of(

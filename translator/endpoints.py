@@ -203,9 +203,24 @@ _PLAIN_ENDPOINT = lazy(r"(?:(https?)://)?([a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(?::(
                        r"((?:/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*)")
 
 
+# k3s_normalize's answers: a conversion to registries.yaml asks about every endpoint it writes, then
+# reads the same text back (a dict, not an LRU: a fleet's 400,000 endpoints would thrash one)
+_K3S_NORMALIZED: dict[str, K3sEndpoint] = {}
+_K3S_NORMALIZED_LIMIT = 1_000_000
+
+
 def k3s_normalize(endpoint: str) -> K3sEndpoint:
     """k3s `normalizeEndpointAddress`. Raises gourl.URLError where Go's url.Parse fails (k3s skips
     such endpoints with a warning) and InputError for a URL containerd could never use."""
+    known = _K3S_NORMALIZED.get(endpoint)
+    if known is None:
+        known = _k3s_normalize(endpoint)
+        if len(_K3S_NORMALIZED) < _K3S_NORMALIZED_LIMIT:
+            _K3S_NORMALIZED[endpoint] = known
+    return known
+
+
+def _k3s_normalize(endpoint: str) -> K3sEndpoint:
     plain = _PLAIN_ENDPOINT.fullmatch(endpoint)
     if plain is not None and _HOSTNAME.match(plain.group(2)) and (plain.group(3) is None
                                                                  or int(plain.group(3)) <= 65535):
@@ -264,6 +279,23 @@ def hosts_entry_url(key: str, override: bool) -> str:
 
 def hosts_entry(key: str, override: bool) -> tuple[str, str]:
     """(canonical URL, the path as written) of a `[host."…"]` key or `server`."""
+    plain = _PLAIN_ENDPOINT.fullmatch(key)
+    if plain is not None and plain.group(1) is not None and _HOSTNAME.match(plain.group(2)) and (
+            plain.group(3) is None or int(plain.group(3)) <= 65535):
+        # http(s)://host[:port][/path] with a path that path.Clean leaves as it is (no ".", ".." or
+        # empty segment): the general rules below give exactly these parts (property-tested)
+        scheme, name, port, path = plain.groups()
+        hostport = name if port is None else f"{name}:{port}"
+        if path:
+            full = path if override or path.endswith("/v2") else path + "/v2"
+        else:
+            full = "" if override else "/v2"
+        return f"{scheme}://{hostport}{full}", path
+    return hosts_entry_general(key, override)
+
+
+def hosts_entry_general(key: str, override: bool) -> tuple[str, str]:
+    """`hosts_entry` by the general rules (Go's url.Parse and path.Clean)."""
     raw = key if key.startswith("http") else "https://" + key
     url = gourl.parse(raw)
     written = url.path

@@ -17,6 +17,7 @@ depends on the release (`referrers` before 2.2, a missing `[host]` table in 1.5-
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 
@@ -25,10 +26,11 @@ from .. import gourl, secrets
 from ..errors import InputError, Problem
 from ..model import ALL_CAPABILITIES, IMAGE_UPSTREAM, WILDCARD, Change, Endpoint, endpoint_path, ordered_capabilities
 from ..patterns import lazy
-from ..releases import DEFAULT_TARGET, Target
+from ..releases import DEFAULT_TARGET, Release, Target
 from . import toml_out
 
 HOST_FIELDS = ("capabilities", "ca", "client", "skip_verify", "header", "override_path", "dial_timeout")
+_ROOT_FIELDS = frozenset((*HOST_FIELDS, "server", "host"))
 KNOWN_CAPABILITIES = ("pull", "resolve", "push", "referrers")
 KNOWN_MISTAKES = {
     "skip-verify": "the key is skip_verify",
@@ -44,13 +46,14 @@ KNOWN_MISTAKES = {
              "the containerd service",
 }
 # a header of a simple hosts.toml (every file this tool writes): [host."<url>"] or [host."<url>".<table>]
-_SIMPLE_HOST_HEADER = lazy(r'^\[host\."([^"\\\x00-\x1f\x7f]*)"(?:\.[A-Za-z0-9_-]+)?\][ \t]*(?:#[^\n]*)?$', re.M)
+_SIMPLE_HOST_HEADER = lazy(r'\[host\."([^"\\\x00-\x1f\x7f]*)"(?:\.[A-Za-z0-9_-]+)?\][ \t]*(?:#[^\n]*)?')
 # the keys of a table that `settings` does not read: such a table is an endpoint without settings
 _NO_SETTINGS = frozenset({"capabilities", "override_path", "server", "host"})
 # capability lists already validated and ordered (without referrers, whose check depends on the release)
 _KNOWN_CAPABILITY_LISTS: dict[tuple[str, ...], tuple[str, ...]] = {}
-_BARE_HOST_HEADER = lazy(r"^\[host\][ \t]*(?:#[^\n]*)?$", re.M)
-_ANY_HEADER = lazy(r"^[ \t]*\[", re.M)
+_BARE_HOST_HEADER = lazy(r"\[host\][ \t]*(?:#[^\n]*)?")
+# every line that starts with `[` (after blanks): each a table header when there is no multi-line string
+_HEADER_LINE = lazy(r"^[ \t]*\[[^\n]*", re.M)
 
 
 def _host_headers(text: str) -> list[tuple[str, ...]]:
@@ -58,9 +61,16 @@ def _host_headers(text: str) -> list[tuple[str, ...]]:
     multi-line strings, whose every header is a simple one, is read with one regular expression
     (every line that starts with `[` is then a header); anything else by the full line scanner."""
     if "\"\"\"" not in text and "\'\'\'" not in text:
-        simple = _SIMPLE_HOST_HEADER.findall(text)
-        if len(simple) + len(_BARE_HOST_HEADER.findall(text)) == len(_ANY_HEADER.findall(text)):
-            return [("host", key) for key in simple]
+        simple: list[tuple[str, ...]] | None = []
+        for line in _HEADER_LINE.findall(text):
+            header = _SIMPLE_HOST_HEADER.fullmatch(line)
+            if header is not None:
+                simple.append(("host", header.group(1)))  # type: ignore[union-attr]
+            elif _BARE_HOST_HEADER.fullmatch(line) is None:
+                simple = None  # another table, or a header this expression does not read: the scanner decides
+                break
+        if simple is not None:
+            return simple
     from . import toml_lines  # the line scanner loads only for a file it is needed for
 
     return [entry.path for entry in toml_lines.scan(text)
@@ -84,6 +94,13 @@ def localhost_fill(registry: str, target: Target) -> Endpoint:
     return Endpoint(url, ALL_CAPABILITIES, skip_verify=skip)
 
 
+@functools.cache
+def _reading_rules(release: Release) -> tuple[bool, bool]:
+    """(override_path is read, every `host` key is listed in line order) for RELEASE: looked up once
+    per release, not once per file of a fleet."""
+    return release.supports("override_path"), release.host_listing() == "line-order-unique"
+
+
 class HostsFile:
     """One hosts.toml of registry REGISTRY, read for TARGET (FLAVOR "k3s": k3s's containerd, where
     a file without `server` has no upstream and `rewrite` applies)."""
@@ -97,6 +114,7 @@ class HostsFile:
         self.mode = mode
         self.target = target
         self.release = target.release
+        self.reads_override_path, self.lists_every_key = _reading_rules(target.release)
         self.problems: list[Problem] = []
         self.notes: list[Change] = []
         self.text = ""
@@ -141,7 +159,7 @@ class HostsFile:
         if not isinstance(hosts, dict):
             raise self.fail(("host",), "host must be a table of [host.\"<url>\"] tables")
         for key in tree:
-            if key not in (*HOST_FIELDS, "server", "host"):
+            if key not in _ROOT_FIELDS:
                 self.unknown(key, (key,))
         entries = []
         for key in self.listed(hosts):
@@ -178,7 +196,7 @@ class HostsFile:
     def listed(self, hosts: dict) -> list[str]:
         """The `[host."…"]` keys in the order the release lists them: 1.x every key once, in line
         order; 2.x only table headers, a host listed again when its sub-table follows another host."""
-        if self.release.host_listing() == "line-order-unique":
+        if self.lists_every_key:
             return list(hosts)
         listed: list[str] = []
         previous = None
@@ -209,7 +227,7 @@ class HostsFile:
         if "://" not in key:
             self.warn("host-without-scheme", path, f"{key!r} has no scheme: containerd assumes https://",
                       "write the scheme", severity="error" if key.startswith("http") else "warning")
-        if override and not self.release.supports("override_path"):
+        if override and not self.reads_override_path:
             override = False
         try:
             return ep_rules.hosts_entry(key, override)
@@ -269,11 +287,15 @@ class HostsFile:
         caps = table.get("capabilities")
         if caps is None:
             return None
+        if type(caps) is list:
+            try:
+                known = _KNOWN_CAPABILITY_LISTS.get(tuple(caps))  # only valid lists of strings are kept
+            except TypeError:  # a table or an array inside
+                known = None
+            if known is not None:
+                return known
         if not isinstance(caps, list) or not all(isinstance(c, str) for c in caps):
             raise self.fail((*path, "capabilities"), "capabilities must be a list of strings")
-        known = _KNOWN_CAPABILITY_LISTS.get(tuple(caps))
-        if known is not None:
-            return known
         for cap in caps:
             if cap.lower() not in KNOWN_CAPABILITIES:
                 raise self.fail((*path, "capabilities"), f"unknown capability {cap!r}",
