@@ -150,3 +150,5 @@ def test_binding_before_and_after_the_init_is_compiled_agree() -> None:
     first, second = Fresh(1), Fresh(1)
     first.c.append(1)
     assert second.c == []  # a fresh default each time
+    with pytest.raises(AttributeError):  # the compiled __init__ sets slots; assignment is still refused
+        first.a = 2

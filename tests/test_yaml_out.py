@@ -51,3 +51,13 @@ def test_show_of_the_bundled_example_takes_the_shortcut(monkeypatch):
                          allow_unicode=True, width=120)
     monkeypatch.setattr(yaml, "dump", lambda *a, **k: (_ for _ in ()).throw(AssertionError("fell back")))
     assert yaml_out.dump(data, 120) == expected
+
+
+@given(st.one_of(st.text(max_size=12), st.sampled_from(["", "~", "null", "yes", "On", "0x1f", "1e3", ".inf", "<<", "=",
+                                                        "2001-12-14", "https://r", "!", "*"])))
+def test_a_plain_scalar_is_a_string_where_pyyaml_resolves_one(text):
+    """The first-character shortcut of _resolves_to_str agrees with PyYAML's implicit resolvers."""
+    resolver = yaml.resolver.Resolver()
+    expected = resolver.resolve(yaml.ScalarNode, text, (True, False)) == "tag:yaml.org,2002:str"
+    assert yaml_out._resolves_to_str(text) == expected
+

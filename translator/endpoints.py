@@ -195,11 +195,12 @@ class K3sEndpoint:
     override: bool
 
 
-# `[http[s]://]host[:port][/path]` with a lower-case host, a port without leading zeros and path
-# segments of unreserved characters that path.Clean leaves alone: nearly every endpoint people
-# write, and one whose normalised forms are the input itself (property-tested against the
-# general rules)
-_PLAIN_ENDPOINT = lazy(r"(?:(https?)://)?([a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(?::([1-9][0-9]{0,4}))?"
+# `[http[s]://]host[:port][/path]` with a lower-case host name (dot-separated labels, as _HOSTNAME
+# has them), a port without leading zeros and path segments of unreserved characters that
+# path.Clean leaves alone: nearly every endpoint people write, and one whose normalised forms are
+# the input itself (property-tested against the general rules)
+_PLAIN_LABEL = r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
+_PLAIN_ENDPOINT = lazy(rf"(?:(https?)://)?((?:{_PLAIN_LABEL}\.)*{_PLAIN_LABEL})(?::([1-9][0-9]{{0,4}}))?"
                        r"((?:/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*)")
 
 
@@ -222,8 +223,7 @@ def k3s_normalize(endpoint: str) -> K3sEndpoint:
 
 def _k3s_normalize(endpoint: str) -> K3sEndpoint:
     plain = _PLAIN_ENDPOINT.fullmatch(endpoint)
-    if plain is not None and _HOSTNAME.match(plain.group(2)) and (plain.group(3) is None
-                                                                 or int(plain.group(3)) <= 65535):
+    if plain is not None and (plain.group(3) is None or int(plain.group(3)) <= 65535):
         scheme, name, port, path = plain.groups()
         registry = name if port is None else f"{name}:{port}"
         if scheme is None:  # k3s: plain http for a local registry on a port other than 443
@@ -280,7 +280,7 @@ def hosts_entry_url(key: str, override: bool) -> str:
 def hosts_entry(key: str, override: bool) -> tuple[str, str]:
     """(canonical URL, the path as written) of a `[host."…"]` key or `server`."""
     plain = _PLAIN_ENDPOINT.fullmatch(key)
-    if plain is not None and plain.group(1) is not None and _HOSTNAME.match(plain.group(2)) and (
+    if plain is not None and plain.group(1) is not None and (
             plain.group(3) is None or int(plain.group(3)) <= 65535):
         # http(s)://host[:port][/path] with a path that path.Clean leaves as it is (no ".", ".." or
         # empty segment): the general rules below give exactly these parts (property-tested)

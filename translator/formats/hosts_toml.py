@@ -77,6 +77,24 @@ def _host_headers(text: str) -> list[tuple[str, ...]]:
             if entry.kind == "table" and len(entry.path) >= 2 and entry.path[0] == "host"]
 
 
+def _one_header_per_key(text: str, hosts: dict) -> bool:
+    """Whether 2.x lists HOSTS (from TEXT, parsed TOML) simply in their order: every key has a line of
+    its own `[host."<key>"]` and no host holds a table (so no sub-table header lists a host again,
+    and no key was made before its header), outside any multi-line string. A file tomllib accepted
+    cannot define one of those tables twice, so these are its only host headers, in dict order."""
+    if "\"\"\"" in text or "\'\'\'" in text:
+        return False
+    for key, table in hosts.items():
+        if type(table) is not dict or '"' in key or "\\" in key or not key.isprintable():
+            return False
+        if f'\n[host."{key}"]\n' not in text:
+            return False
+        for value in table.values():
+            if type(value) is dict:
+                return False
+    return True
+
+
 _DURATION = lazy(r"^[-+]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$|^[-+]?0$")
 
 Path = tuple[str, ...]
@@ -196,7 +214,7 @@ class HostsFile:
     def listed(self, hosts: dict) -> list[str]:
         """The `[host."…"]` keys in the order the release lists them: 1.x every key once, in line
         order; 2.x only table headers, a host listed again when its sub-table follows another host."""
-        if self.lists_every_key:
+        if self.lists_every_key or _one_header_per_key(self.text, hosts):
             return list(hosts)
         listed: list[str] = []
         previous = None

@@ -136,7 +136,11 @@ def _scalar(text: str, key: bool) -> str:
 
 
 def _resolves_to_str(text: str) -> bool:
-    return _resolver().resolve(yaml.ScalarNode, text, (True, False)) == _STR_TAG
+    resolver = _resolver()
+    table = resolver.yaml_implicit_resolvers  # implicit types by first character (None: any)
+    if text[:1] not in table and None not in table:  # no implicit type starts so: a string
+        return True
+    return resolver.resolve(yaml.ScalarNode, text, (True, False)) == _STR_TAG
 
 
 @functools.lru_cache(maxsize=1)
