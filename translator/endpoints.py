@@ -66,7 +66,9 @@ def default_host(registry: str) -> str:
     return DOCKER_HUB_HOST if registry == DOCKER_HUB else registry
 
 
-@lru_cache(maxsize=65536)
+# asked several times for every registry of a file; at 65,536 entries a 100,000-registry fleet
+# missed every time (each name evicted before it was asked for again)
+@lru_cache(maxsize=1 << 20)
 def valid_hostport(hostport: str) -> bool:
     """True for `host[:port]` and `[ipv6][:port]` with a port in 1-65535."""
     if not hostport or len(hostport) > 300:
@@ -204,8 +206,9 @@ _PLAIN_ENDPOINT = lazy(rf"(?:(https?)://)?((?:{_PLAIN_LABEL}\.)*{_PLAIN_LABEL})(
                        r"((?:/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*)")
 
 
-# k3s_normalize's answers: a conversion to registries.yaml asks about every endpoint it writes, then
-# reads the same text back (a dict, not an LRU: a fleet's 400,000 endpoints would thrash one)
+# k3s_normalize's answers for the endpoints a registries.yaml writer asked about: a conversion then
+# reads the same text back (a dict, not an LRU: a fleet's 400,000 endpoints would thrash one). Only
+# the writer adds to it: a reader alone would fill it with answers nobody asks for again.
 _K3S_NORMALIZED: dict[str, K3sEndpoint] = {}
 _K3S_NORMALIZED_LIMIT = 1_000_000
 
@@ -213,6 +216,13 @@ _K3S_NORMALIZED_LIMIT = 1_000_000
 def k3s_normalize(endpoint: str) -> K3sEndpoint:
     """k3s `normalizeEndpointAddress`. Raises gourl.URLError where Go's url.Parse fails (k3s skips
     such endpoints with a warning) and InputError for a URL containerd could never use."""
+    known = _K3S_NORMALIZED.get(endpoint)
+    return known if known is not None else _k3s_normalize(endpoint)
+
+
+def k3s_normalize_remembered(endpoint: str) -> K3sEndpoint:
+    """`k3s_normalize`, and the answer kept for the next reader of ENDPOINT (a writer that reads its
+    own output back)."""
     known = _K3S_NORMALIZED.get(endpoint)
     if known is None:
         known = _k3s_normalize(endpoint)
@@ -262,12 +272,12 @@ def k3s_normalize_general(endpoint: str) -> K3sEndpoint:
                        url=canonical_url(url.scheme, url.host, url.path), override=override)
 
 
-def k3s_default_url(registry: str) -> str:
+def k3s_default_url(registry: str, remember: bool = False) -> str:
     """The Default endpoint k3s gives a registries.yaml key (the `server` it writes); for `*`,
-    "" (the image's own upstream)."""
+    "" (the image's own upstream). REMEMBER: keep the answer for a reader (`k3s_normalize_remembered`)."""
     if registry == "*":
         return ""
-    return k3s_normalize(registry).url
+    return (k3s_normalize_remembered if remember else k3s_normalize)(registry).url
 
 
 # --- hosts.toml ----------------------------------------------------------------------------

@@ -100,8 +100,8 @@ _SCHEME_CREDENTIALS = lazy(r"\b((?:Basic|Bearer|basic|bearer|BASIC|BEARER)\s+)"
                            r"(?:(?=[A-Za-z]*[0-9._~+/=-])[A-Za-z0-9._~+/-]{3,}|[A-Za-z]{12,})=*")
 _SCHEME_WORD = lazy(r"(?i)basic|bearer")
 _BASE64_EDGE = r"A-Za-z0-9+/=_-"
-_BASE64 = re.compile(rf"(?<![{_BASE64_EDGE}])(?:[A-Za-z0-9+/]{{4}})+(?:[A-Za-z0-9+/]{{2}}==|[A-Za-z0-9+/]{{3}}=)?"
-                     rf"(?![{_BASE64_EDGE}])")
+_BASE64 = lazy(rf"(?<![{_BASE64_EDGE}])(?:[A-Za-z0-9+/]{{4}})+(?:[A-Za-z0-9+/]{{2}}==|[A-Za-z0-9+/]{{3}}=)?"
+               rf"(?![{_BASE64_EDGE}])")
 
 
 @functools.lru_cache(maxsize=4096)

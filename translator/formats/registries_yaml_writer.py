@@ -23,7 +23,7 @@ def k3s_url(url: str) -> str:
     path /v2); "" stays "" (the image's own upstream)."""
     if not url:
         return url
-    return ep_rules.k3s_normalize(url).url
+    return ep_rules.k3s_normalize_remembered(url).url  # the conversion reads it back: ask once
 
 
 def endpoint_text(url: str) -> str:
@@ -63,7 +63,7 @@ def build_document(config: Config, no_default_endpoint: bool = False) -> dict[st
     keyed = set(config.auth) | {e.hostport for h in config.hosts.values() for e in h.endpoints if tls_fields(e)}
     for name, host in sorted_hosts(config):
         endpoints = list(host.endpoints)
-        target = ep_rules.k3s_default_url(name)
+        target = ep_rules.k3s_default_url(name, remember=True)
         default = None
         keeps_default = not no_default_endpoint or name in keyed or (bool(endpoints) and bool(tls_fields(
             endpoints[-1])) and k3s_url(endpoints[-1].url) == target)
