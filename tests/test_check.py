@@ -81,6 +81,7 @@ PITFALLS = [
                                                                 '[host."https://m.example.com"]\n  ca = "/ca.pem"\n'}),
     ("unknown-key", "warning", 'r.yaml\nmirrors:\n  docker.io:\n    endpoints: ["https://m.example.com"]\n'),
     ("unknown-key", "warning", {"docker.io/hosts.toml": '[host."https://m.example.com"]\n  skip-verify = true\n'}),
+    ("unknown-key", "warning", {"docker.io/hosts.toml": '[host."https://m.example.com"]\n  server = "https://x"\n'}),
     ("unknown-key", "warning", 'r.yaml\nconfigs:\n  m.example.com:\n    auth: {token: abc}\n'),
     ("rewrite-on-vanilla", "warning", {"docker.io/hosts.toml": '[host."https://m.example.com"]\n'
                                                                '  [host."https://m.example.com".rewrite]\n'

@@ -49,6 +49,7 @@ KNOWN_MISTAKES = {
 _SIMPLE_HOST_HEADER = lazy(r'\[host\."([^"\\\x00-\x1f\x7f]*)"(?:\.[A-Za-z0-9_-]+)?\][ \t]*(?:#[^\n]*)?')
 # the keys of a table that `settings` does not read: such a table is an endpoint without settings
 _NO_SETTINGS = frozenset({"capabilities", "override_path", "server", "host"})
+_PLAIN_HOST_FIELDS = frozenset({"capabilities", "override_path"})
 # capability lists already validated and ordered (without referrers, whose check depends on the release)
 _KNOWN_CAPABILITY_LISTS: dict[tuple[str, ...], tuple[str, ...]] = {}
 _BARE_HOST_HEADER = lazy(r"\[host\][ \t]*(?:#[^\n]*)?")
@@ -184,9 +185,10 @@ class HostsFile:
             table = hosts[key]
             if not isinstance(table, dict):
                 raise self.fail(("host", key), f"host {key!r} must be a table")
-            for field in table:
-                if field not in HOST_FIELDS and not (field == "rewrite" and self.flavor == "k3s"):
-                    self.unknown(field, ("host", key, field))
+            if not table.keys() <= _PLAIN_HOST_FIELDS:  # more than capabilities and override_path: check each
+                for field in table:
+                    if field not in HOST_FIELDS and not (field == "rewrite" and self.flavor == "k3s"):
+                        self.unknown(field, ("host", key, field))
             entry = self.entry(key, table, ("host", key))
             if entry is not None:
                 entries.append(entry)
@@ -257,7 +259,9 @@ class HostsFile:
             raise self.fail(path, exc.message, exc.fix) from None
 
     def entry(self, key: str, table: dict, path: Path) -> Endpoint | None:
-        override = self.boolean(table, "override_path", path)
+        override = table.get("override_path", False)
+        if override is not True and override is not False:
+            override = self.boolean(table, "override_path", path)  # not a boolean: says so
         found = self.url(key, override, path)
         if found is None:
             self.warn("host-without-host", path, f"containerd finds no host in {key!r}: every request to this entry "

@@ -380,7 +380,7 @@ def _endpoint(e: _Ep, capabilities: tuple[str, ...], rewrites: dict[str, str]) -
         if tls.insecure_skip_verify:
             skip = True
     return Endpoint(url=e.url, capabilities=capabilities, ca=ca, client=client, skip_verify=skip,
-                    rewrite=tuple(sorted(rewrites.items())))
+                    rewrite=tuple(sorted(rewrites.items())) if rewrites else ())
 
 
 def _kind(node: yaml.Node) -> str:
