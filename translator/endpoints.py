@@ -231,11 +231,22 @@ def k3s_normalize_remembered(endpoint: str) -> K3sEndpoint:
     return known
 
 
+def _plain_parts(text: str) -> tuple[str | None, str, str | None, str] | None:
+    """(scheme or None, host[:port], port or None, path) of a `_PLAIN_ENDPOINT` TEXT with a port in
+    1-65535; None for anything the general rules must read."""
+    plain = _PLAIN_ENDPOINT.fullmatch(text)
+    if plain is None:
+        return None
+    scheme, name, port, path = plain.groups()
+    if port is None:
+        return scheme, name, None, path
+    return (scheme, f"{name}:{port}", port, path) if int(port) <= 65535 else None
+
+
 def _k3s_normalize(endpoint: str) -> K3sEndpoint:
-    plain = _PLAIN_ENDPOINT.fullmatch(endpoint)
-    if plain is not None and (plain.group(3) is None or int(plain.group(3)) <= 65535):
-        scheme, name, port, path = plain.groups()
-        registry = name if port is None else f"{name}:{port}"
+    plain = _plain_parts(endpoint)
+    if plain is not None:
+        scheme, registry, port, path = plain
         if scheme is None:  # k3s: plain http for a local registry on a port other than 443
             scheme = "http" if port not in (None, "443") and is_localhost(registry) else "https"
         host = default_host(registry)
@@ -289,13 +300,11 @@ def hosts_entry_url(key: str, override: bool) -> str:
 
 def hosts_entry(key: str, override: bool) -> tuple[str, str]:
     """(canonical URL, the path as written) of a `[host."…"]` key or `server`."""
-    plain = _PLAIN_ENDPOINT.fullmatch(key)
-    if plain is not None and plain.group(1) is not None and (
-            plain.group(3) is None or int(plain.group(3)) <= 65535):
+    plain = _plain_parts(key)
+    if plain is not None and plain[0] is not None:
         # http(s)://host[:port][/path] with a path that path.Clean leaves as it is (no ".", ".." or
         # empty segment): the general rules below give exactly these parts (property-tested)
-        scheme, name, port, path = plain.groups()
-        hostport = name if port is None else f"{name}:{port}"
+        scheme, hostport, _port, path = plain
         if path:
             full = path if override or path.endswith("/v2") else path + "/v2"
         else:

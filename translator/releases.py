@@ -496,6 +496,8 @@ def __getattr__(name: str) -> Any:
     if name == "KNOWN_RELEASES":
         return _known_releases()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 _FACT_NAMES = tuple(dict.fromkeys(f.name for f in FACTS))
 
 

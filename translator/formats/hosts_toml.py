@@ -259,9 +259,7 @@ class HostsFile:
             raise self.fail(path, exc.message, exc.fix) from None
 
     def entry(self, key: str, table: dict, path: Path) -> Endpoint | None:
-        override = table.get("override_path", False)
-        if override is not True and override is not False:
-            override = self.boolean(table, "override_path", path)  # not a boolean: says so
+        override = self.boolean(table, "override_path", path)
         found = self.url(key, override, path)
         if found is None:
             self.warn("host-without-host", path, f"containerd finds no host in {key!r}: every request to this entry "
